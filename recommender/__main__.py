@@ -1,0 +1,106 @@
+"""Command line: build, train-emotion, evaluate-emotion, evaluate-search, bench, serve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+
+DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m recommender", description="Reelmood command line")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build the catalog artifacts (TF-IDF, embeddings, index)")
+    b.add_argument("--movies-csv", type=Path, help="a TMDB-style CSV (default: TMDB 5000 from PyPI)")
+    b.add_argument("--out", type=Path, help="output folder (default: artifacts/)")
+
+    t = sub.add_parser("train-emotion", help="fine-tune, export and evaluate the emotion model")
+    t.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    t.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "emotion")
+    t.add_argument("--work", type=Path, default=PROJECT_ROOT / "runs" / "emotion",
+                   help="checkpoints, intermediate ONNX files and the training log")
+    t.add_argument("--epochs", type=int, default=2)
+    t.add_argument("--lr", type=float, default=1e-4)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--seed", type=int, default=13)
+    t.add_argument("--limit", type=int, help="train on the first N rows only (smoke test)")
+    t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    t.add_argument("--export-only", action="store_true", help="export the best checkpoint in --work")
+
+    e = sub.add_parser("evaluate-emotion", help="accuracy/macro-F1 of the shipped model on the val splits")
+    e.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    e.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "emotion")
+    e.add_argument("--json", type=Path, help="also write the figures here")
+
+    sub.add_parser("evaluate-search", help="dense vs TF-IDF vs hybrid synopsis search on eval/")
+
+    be = sub.add_parser("bench", help="latency scenarios (cached vs uncached, synopsis search)")
+    be.add_argument("--json", type=Path, help="also write the report here")
+    be.add_argument("--runs", type=int, help="runs per scenario")
+
+    s = sub.add_parser("serve", help="start the REST API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line, not a traceback, for expected failures
+        from .emotion_data import DataMissingError
+
+        known = (DataMissingError,)
+        try:
+            from .artifacts import ArtifactError
+
+            known += (ArtifactError,)
+        except ImportError:
+            pass
+        if isinstance(exc, known):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "build":
+        from .artifacts import build_main
+
+        return build_main(args.movies_csv, args.out)
+    if args.command == "train-emotion":
+        from .emotion_pipeline import train_export_evaluate
+
+        return train_export_evaluate(args)
+    if args.command == "evaluate-emotion":
+        from .emotion_eval import main as evaluate
+
+        return evaluate(args.data, args.model, args.json)
+    if args.command == "evaluate-search":
+        from .search_eval import main as evaluate_search
+
+        return evaluate_search()
+    if args.command == "bench":
+        from .bench import main as bench
+
+        return bench(args.json, args.runs)
+    if args.command == "serve":
+        from .api import serve
+
+        serve(args.host, args.port)
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Hybrid synopsis retrieval: fuse dense (sentence-embedding) and lexical (TF-IDF) evidence.
+
+Each side proposes its top `pool` films; over the union, the dense side is the true cosine
+of the query vector to each film, min-max scaled over the pool, and the lexical side is the
+TF-IDF cosine divided by the pool's best. The ranking score is
+
+    score = alpha * dense_scaled + (1 - alpha) * lexical_scaled        (0..1)
+
+`alpha` and `pool` were chosen on the dev set in eval/ (python -m recommender evaluate-search,
+results in eval/search_results.md). The dense cosine is kept and shown as similarity_score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+
+DEFAULT_ALPHA = 0.6
+DEFAULT_POOL = 50
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    alpha: float = DEFAULT_ALPHA  # weight of the dense side
+    pool: int = DEFAULT_POOL  # candidates proposed by each side
+
+
+@dataclass(frozen=True)
+class FusedHit:
+    row: int
+    score: float  # fused ranking score, 0..1
+    cosine: float  # true cosine of the query and film embeddings
+    lexical: float  # raw TF-IDF cosine
+
+
+def top_rows(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
+    """Rows of the k highest scores (best first), skipping `exclude`; ties by lower row."""
+    scores = np.asarray(scores, dtype=np.float32)
+    excl = [r for r in exclude if 0 <= r < scores.size]
+    if excl:
+        scores = scores.copy()
+        scores[excl] = -np.inf
+    k = max(0, min(k, scores.size - len(excl)))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+    return part[np.lexsort((part, -scores[part]))]
+
+
+def candidate_pool(dense_hits: list[tuple[int, float]], lexical: np.ndarray, pool: int,
+                   exclude: Iterable[int] = ()) -> np.ndarray:
+    """Union of the dense side's hits and the lexical side's top `pool` rows."""
+    excluded = set(exclude)
+    rows = [r for r, _ in dense_hits if r not in excluded]
+    lex_rows = top_rows(lexical, pool, excluded)
+    if lexical.size and lex_rows.size:
+        lex_rows = lex_rows[lexical[lex_rows] > 0]  # a zero TF-IDF score proposes nothing
+    seen = set(rows)
+    rows.extend(int(r) for r in lex_rows if int(r) not in seen)
+    return np.asarray(rows, dtype=np.int64)
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
+
+
+def fuse(rows: np.ndarray, cosine: np.ndarray, lexical: np.ndarray, alpha: float, k: int) -> list[FusedHit]:
+    """Rank `rows` (with their dense cosines and raw TF-IDF scores) by the fused score."""
+    if rows.size == 0 or k <= 0:
+        return []
+    cosine = np.asarray(cosine, dtype=np.float32)
+    lexical = np.asarray(lexical, dtype=np.float32)
+    dense = _minmax(cosine)
+    best_lex = float(lexical.max())
+    lex = lexical / best_lex if best_lex > 0 else np.zeros_like(lexical)
+    score = alpha * dense + (1.0 - alpha) * lex
+    order = top_rows(score, k)
+    return [FusedHit(int(rows[i]), float(score[i]), float(cosine[i]), float(lexical[i])) for i in order]
+
+
+def hybrid_search(
+    query_vector: np.ndarray,
+    lexical: np.ndarray,
+    dense_search: Callable[[np.ndarray, int, frozenset[int]], list[tuple[int, float]]],
+    vectors: Callable[[np.ndarray], np.ndarray],
+    k: int,
+    exclude: frozenset[int] = frozenset(),
+    params: FusionParams = FusionParams(),
+) -> list[FusedHit]:
+    """The whole hybrid query: ANN proposals + TF-IDF proposals, exact cosines, fusion.
+
+    `dense_search(vector, n, exclude)` is VectorIndex.search; `vectors(rows)` returns the
+    stored unit vectors of those rows (n, d), so every candidate gets its true cosine.
+    """
+    pool = max(params.pool, k)
+    dense_hits = dense_search(query_vector, pool, exclude)
+    rows = candidate_pool(dense_hits, lexical, pool, exclude)
+    if rows.size == 0:
+        return []
+    cosine = vectors(rows) @ np.asarray(query_vector, dtype=np.float32)
+    return fuse(rows, cosine, lexical[rows], params.alpha, k)

@@ -1,0 +1,254 @@
+"""A small local HTTP server that speaks TMDB's protocol, for tests (never the real internet).
+
+    with FakeTmdb() as tmdb:
+        settings = Settings(tmdb_api_key=tmdb.api_key, tmdb_api_base=tmdb.api_base,
+                            tmdb_image_base=tmdb.image_base)
+
+`GET /3/movie/{id}` answers JSON with `poster_path` when `?api_key=` or
+`Authorization: Bearer <read token>` is right, else 401 with TMDB's error JSON. Failures are
+configurable: `fail_next(n, 429, retry_after=1)`, `fail_always(500)`, `delay_s`. Images are
+small PNGs at `/t/p/{size}/{name}.png`. Every request is recorded (`requests`,
+`api_calls()`), and `max_in_flight` tells how many were served at once.
+Run `python -m tests.support.tmdb_fake` to serve it by hand (prints the bases to use).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+import threading
+import zlib
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+API_KEY = "fake-api-key-3f9a1c"
+READ_TOKEN = "fake-read-token-eyJhbGciOi.J9x"
+
+_MOVIE = re.compile(r"^/3/movie/([^/]+)$")
+_IMAGE = re.compile(r"^/t/p/([a-z0-9]+)/([A-Za-z0-9_\-]+)\.png$")
+_ERRORS = {
+    401: {"success": False, "status_code": 7, "status_message": "Invalid API key: You must be granted a valid key."},
+    404: {"success": False, "status_code": 34, "status_message": "The resource you requested could not be found."},
+    429: {"success": False, "status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40)."},
+    500: {"success": False, "status_code": 11, "status_message": "Internal error: Something went wrong, contact TMDB."},
+    503: {"success": False, "status_code": 9, "status_message": "Service offline: This service is temporarily offline, try again later."},
+}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return  # clients that time out and hang up are expected here
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    path: str
+    query: dict[str, str]
+    authorization: str | None
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: str | None = None
+
+
+@dataclass
+class FakeTmdb:
+    api_key: str = API_KEY
+    read_token: str = READ_TOKEN
+    posters: dict[int, str | None] = field(default_factory=dict)  # override; default /poster-{id}.png
+    unknown_ids: set[int] = field(default_factory=set)  # answered with 404
+    delay_s: float = 0.0  # sleep before answering API calls (slow server)
+    host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        self.requests: list[SeenRequest] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._queue: list[_Failure] = []
+        self._always: _Failure | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- control --------------------------------------------------------------------------
+
+    def start(self) -> FakeTmdb:
+        self._server = _QuietServer((self.host, 0), _make_handler(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="tmdb-fake", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeTmdb:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "FakeTmdb is not started"
+        return int(self._server.server_address[1])
+
+    @property
+    def root(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.root}/3"
+
+    @property
+    def image_base(self) -> str:
+        return f"{self.root}/t/p/w342"
+
+    def fail_next(self, times: int, status: int = 429, retry_after: float | str | None = None) -> None:
+        """The next `times` API calls answer `status` (with Retry-After when given)."""
+        ra = None if retry_after is None else str(retry_after)
+        with self._lock:
+            self._queue.extend(_Failure(status, ra) for _ in range(times))
+
+    def fail_always(self, status: int | None = 500, retry_after: float | str | None = None) -> None:
+        """Every API call answers `status` until `fail_always(None)`."""
+        with self._lock:
+            self._always = None if status is None else _Failure(status, None if retry_after is None else str(retry_after))
+
+    def api_calls(self) -> list[SeenRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith("/3/")]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._queue.clear()
+            self._always = None
+            self.max_in_flight = 0
+
+    # -- answers --------------------------------------------------------------------------
+
+    def _record(self, seen: SeenRequest) -> None:
+        with self._lock:
+            self.requests.append(seen)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _next_failure(self) -> _Failure | None:
+        with self._lock:
+            if self._queue:
+                return self._queue.pop(0)
+            return self._always
+
+    def _authorised(self, seen: SeenRequest) -> bool:
+        if seen.query.get("api_key") == self.api_key:
+            return True
+        return seen.authorization == f"Bearer {self.read_token}"
+
+    def poster_path(self, movie_id: int) -> str | None:
+        return self.posters.get(movie_id, f"/poster-{movie_id}.png")
+
+    def movie(self, seen: SeenRequest, raw_id: str) -> tuple[int, dict[str, str], bytes]:
+        if self.delay_s:
+            self._stopping.wait(self.delay_s)
+        if not self._authorised(seen):
+            return _json(401, _ERRORS[401])
+        failure = self._next_failure()
+        if failure is not None:
+            headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
+            status, h, body = _json(failure.status, _ERRORS.get(failure.status, _ERRORS[500]))
+            return status, {**h, **headers}, body
+        if not raw_id.isdigit() or int(raw_id) in self.unknown_ids:
+            return _json(404, _ERRORS[404])
+        movie_id = int(raw_id)
+        return _json(
+            200,
+            {
+                "id": movie_id,
+                "title": f"Film {movie_id}",
+                "poster_path": self.poster_path(movie_id),
+                "backdrop_path": None,
+                "adult": False,
+                "original_language": "en",
+            },
+        )
+
+
+def _json(status: int, payload: object) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json;charset=utf-8"}, json.dumps(payload).encode()
+
+
+def png_bytes(name: str, width: int = 2, height: int = 3) -> bytes:
+    """A tiny valid RGB PNG whose colour depends on `name`."""
+    r, g, b = hashlib.sha256(name.encode()).digest()[:3]
+    row = b"\x00" + bytes((r, g, b)) * width
+    raw = row * height
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def _make_handler(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            seen = SeenRequest(parts.path, query, self.headers.get("Authorization"))
+            fake._record(seen)
+            try:
+                movie = _MOVIE.match(parts.path)
+                image = _IMAGE.match(parts.path)
+                if movie:
+                    status, headers, body = fake.movie(seen, movie.group(1))
+                elif image:
+                    status, headers, body = 200, {"Content-Type": "image/png"}, png_bytes(image.group(2))
+                else:
+                    status, headers, body = _json(404, _ERRORS[404])
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout test): nothing to answer
+            finally:
+                fake._done()
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet test output
+            return
+
+    return Handler
+
+
+if __name__ == "__main__":
+    with FakeTmdb() as tmdb:
+        print(f"TMDB_API_BASE={tmdb.api_base}\nTMDB_IMAGE_BASE={tmdb.image_base}\nTMDB_API_KEY={tmdb.api_key}")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass

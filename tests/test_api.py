@@ -1,0 +1,207 @@
+"""REST API contract on the real recommender: valid and invalid bodies, errors, health, docs."""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+
+import pytest
+from conftest import need
+from fastapi.testclient import TestClient
+from support.loaded import WHAT, loaded_recommender
+
+from recommender.api import MAX_BODY_BYTES, create_app
+
+LABELS = {"sadness", "joy", "love", "anger", "fear", "surprise", "disgust", "neutral"}
+SIMILAR_FIELDS = {"movie_id", "similarity_score", "title", "overview", "year", "genres", "poster_url"}
+SYNOPSIS = "a retired spy hunts the men who kidnapped his daughter in paris"
+
+
+@pytest.fixture(scope="module")
+def rec():
+    r = loaded_recommender()
+    need(WHAT, r is not None)
+    return r
+
+
+@pytest.fixture(scope="module")
+def client(rec):
+    with TestClient(create_app(rec)) as c:
+        yield c
+
+
+def assert_error(resp, status: int, contains: str = "") -> dict:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert isinstance(body["message"], str) and body["message"]
+    assert contains.lower() in body["message"].lower(), body["message"]
+    assert "Traceback" not in resp.text
+    return body
+
+
+# ---- /api/v1/recommend ----------------------------------------------------------------------
+
+
+def test_recommend_by_synopsis(client):
+    resp = client.post("/api/v1/recommend", json={"synopsis": SYNOPSIS, "top_k": 5})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["query"] == SYNOPSIS and body["count"] == len(body["recommendations"]) == 5
+    for film in body["recommendations"]:
+        assert SIMILAR_FIELDS <= set(film)
+        assert -1.0 <= film["similarity_score"] <= 1.0
+        assert film["poster_url"] is None or film["poster_url"].startswith("https://")
+    assert body["recommendations"][0]["title"] == "Taken"
+
+
+def test_recommend_by_tmdb_id_excludes_the_film(client):
+    resp = client.post("/api/v1/recommend", json={"tmdb_id": 862})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["count"] == 10 and body["matched_film"]["movie_id"] == 862
+    assert 862 not in [f["movie_id"] for f in body["recommendations"]]
+
+
+def test_recommend_by_title(client):
+    resp = client.post("/api/v1/recommend", json={"title": "toy story", "top_k": 3})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["matched_film"]["title"] == "Toy Story"
+
+
+def test_unknown_tmdb_id_is_404(client):
+    assert_error(client.post("/api/v1/recommend", json={"tmdb_id": 987654321}), 404, "987654321")
+    assert_error(client.post("/api/v1/recommend", json={"title": "qqzx no such film"}), 404)
+
+
+@pytest.mark.parametrize("body,needle", [
+    ({}, "exactly one"),
+    ({"synopsis": SYNOPSIS, "tmdb_id": 862}, "exactly one"),
+    ({"synopsis": "too short"}, "synopsis"),
+    ({"synopsis": "x" * 5001}, "synopsis"),
+    ({"synopsis": SYNOPSIS, "top_k": 0}, "top_k"),
+    ({"synopsis": SYNOPSIS, "top_k": 51}, "top_k"),
+    ({"tmdb_id": "abc"}, "tmdb_id"),
+    ({"tmdb_id": -3}, "tmdb_id"),
+    ({"synopsis": SYNOPSIS, "colour": "red"}, "colour"),
+    ({"synopsis": 12345678901}, "synopsis"),
+])
+def test_recommend_rejects_invalid_bodies(client, body, needle):
+    out = assert_error(client.post("/api/v1/recommend", json=body), 422, needle)
+    assert out["error"] == "invalid_request" and out["details"]
+
+
+@pytest.mark.parametrize("raw,needle", [
+    (b'{"synopsis": "unterminated', "not valid json"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not valid json"),
+    (b"[1, 2, 3]", "json object"),
+    (b"", "json"),
+])
+def test_recommend_rejects_non_json(client, raw, needle):
+    resp = client.post("/api/v1/recommend", content=raw, headers={"content-type": "application/json"})
+    assert_error(resp, 422, needle)
+
+
+def test_synopsis_without_words_is_422(client):
+    assert_error(client.post("/api/v1/recommend", json={"synopsis": "!!!!!!!!!!!!!!!!"}), 422, "words")
+
+
+def test_html_synopsis_is_cleaned(client):
+    resp = client.post("/api/v1/recommend",
+                       json={"synopsis": "<p>a shark attacks swimmers at a <b>beach</b> town</p><script>x</script>"})
+    assert resp.status_code == 200, resp.text
+    assert "<" not in resp.json()["query"]
+
+
+def test_oversized_body_is_413(client):
+    resp = client.post("/api/v1/recommend", content=b'{"synopsis": "' + b"a" * MAX_BODY_BYTES + b'"}',
+                       headers={"content-type": "application/json"})
+    assert_error(resp, 413)
+
+
+# ---- /api/v1/mood ---------------------------------------------------------------------------
+
+
+def test_mood_contract_and_cache_flag(client):
+    text = f"I had an awful day and I just want to laugh {uuid.uuid4().hex[:6]}"
+    resp = client.post("/api/v1/mood", json={"text": text, "top_k": 4, "mode": "lift"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert set(body["emotions"]) == LABELS
+    assert sum(body["emotions"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert body["genres"] and body["count"] == len(body["recommendations"]) == 4
+    assert body["cached"] is False and body["mode"] == "lift"
+    for film in body["recommendations"]:
+        assert SIMILAR_FIELDS | {"score", "reason"} <= set(film)
+        assert film["reason"] and 0 <= film["score"] <= 1
+        assert not (film["poster_url"] or "").startswith("data:")
+    again = client.post("/api/v1/mood", json={"text": text, "top_k": 4, "mode": "lift"}).json()
+    assert again["cached"] is True
+    assert [f["movie_id"] for f in again["recommendations"]] == [f["movie_id"] for f in body["recommendations"]]
+
+
+def test_mood_filters(client):
+    resp = client.post("/api/v1/mood", json={"text": "I feel great", "top_k": 10,
+                                             "filters": {"year_min": 2000, "year_max": 2005, "language": "en"}})
+    assert resp.status_code == 200, resp.text
+    assert all(2000 <= f["year"] <= 2005 for f in resp.json()["recommendations"])
+
+
+@pytest.mark.parametrize("text", ["😭😭😭", "<h1>so happy</h1><img src=x onerror=alert(1)>", "Estoy muy feliz hoy"])
+def test_mood_odd_text_is_answered(client, text):
+    resp = client.post("/api/v1/mood", json={"text": text})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["count"] >= 1
+
+
+@pytest.mark.parametrize("body,needle", [
+    ({"text": ""}, "text"),
+    ({"text": "x" * 2001}, "text"),
+    ({"text": "happy", "mode": "sideways"}, "mode"),
+    ({"text": "happy", "top_k": 100}, "top_k"),
+    ({"text": "happy", "filters": {"year_min": 2010, "year_max": 2000}}, "year_min"),
+    ({"text": "happy", "filters": {"language": "english"}}, "language"),
+    ({"text": "happy", "filters": {"min_rating": 11}}, "min_rating"),
+    ({"mood": "happy"}, "text"),
+])
+def test_mood_rejects_invalid_bodies(client, body, needle):
+    assert_error(client.post("/api/v1/mood", json=body), 422, needle)
+
+
+def test_mood_without_words_is_422(client):
+    out = assert_error(client.post("/api/v1/mood", json={"text": "?!?! 123"}), 422, "words")
+    assert out["error"] == "invalid_input"
+
+
+# ---- health, docs, threading ----------------------------------------------------------------
+
+
+def test_health(client, rec):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["catalog_size"] == len(rec.catalog)
+    assert body["models"]["emotion_model_id"] == rec.emotion.model_id and body["models"]["encoder"]
+    assert body["cache"]["backend"] in {"redis", "embedded-redis", "in-process"}
+    assert {"hits", "misses", "connected"} <= set(body["cache"])
+
+
+def test_docs_and_openapi(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/recommend", "/api/v1/mood", "/health"} <= set(paths)
+
+
+def test_inference_endpoints_run_in_worker_threads(client):
+    endpoints = {r.path: r.endpoint for r in client.app.routes if hasattr(r, "endpoint")}
+    for path in ("/api/v1/recommend", "/api/v1/mood", "/health"):
+        assert not inspect.iscoroutinefunction(endpoints[path]), path
+
+
+def test_unexpected_errors_are_500_json_without_internals(rec):
+    class Broken:
+        def recommend_for_mood(self, *a, **k):
+            raise RuntimeError("secret internal detail")
+
+    with TestClient(create_app(Broken()), raise_server_exceptions=False) as c:
+        resp = c.post("/api/v1/mood", json={"text": "happy"})
+    body = assert_error(resp, 500)
+    assert "secret" not in resp.text and body["error"] == "internal_error"

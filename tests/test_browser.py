@@ -1,0 +1,255 @@
+"""The real app in a real browser: `streamlit run` + Playwright driving Debian's chromium.
+
+Walks every page like a user (mood -> similar by synopsis and by title -> benchmarks), with
+posters from the local fake TMDB server. Prints (and saves as timings.json beside the
+screenshots) the time from submit to rendered results on each page and the RSS of the
+Streamlit server after all pages. Screenshots go to $REELMOOD_SCREENSHOTS or a temp folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import need
+
+from tests.support.tmdb_fake import FakeTmdb
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+START_TIMEOUT_S = 90
+RESULT_TIMEOUT_MS = 120_000
+RSS_LIMIT_MB = 1024  # Streamlit Community Cloud gives an app about 1 GB
+
+POSTERS_LOADED = """([n, base]) => {
+  const imgs = [...document.querySelectorAll('img.rm-poster')];
+  return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0 && i.src.startsWith(base));
+}"""
+CHARTS = "n => document.querySelectorAll('.js-plotly-plot').length >= n"
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def _browser_ready() -> bool:
+    return Path(CHROMIUM).exists() and importlib.util.find_spec("playwright") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM (peak) of a process, in MB, from /proc."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen
+    tmdb: FakeTmdb
+    started_at: float
+    log: Path
+
+
+@dataclass
+class Report:
+    folder: Path
+    timings_s: dict[str, float] = field(default_factory=dict)
+    memory_mb: dict[str, float] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    need("chromium + playwright", _browser_ready())
+    need("built artifacts (python -m recommender build)", (ROOT / "artifacts").is_dir())
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with FakeTmdb(api_key="testkey") as tmdb:
+        env = {**os.environ, "TMDB_API_KEY": "testkey", "TMDB_API_BASE": tmdb.api_base,
+               "TMDB_IMAGE_BASE": tmdb.image_base, "TMDB_READ_TOKEN": "", "REDIS_URL": ""}
+        cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+        with log.open("w") as out:
+            started = time.monotonic()
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}", proc, START_TIMEOUT_S)
+            yield Server(f"http://127.0.0.1:{port}", proc, tmdb, started, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    folder = Path(os.environ.get("REELMOOD_SCREENSHOTS") or tmp_path_factory.mktemp("screens"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return Report(folder)
+
+
+def _screenshot(page, report: Report, name: str) -> None:
+    """Whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
+    height = page.evaluate(
+        "() => Math.max(document.body.scrollHeight, "
+        "...[...document.querySelectorAll('[data-testid=\"stMain\"], section.main')]"
+        ".map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1440, "height": min(max(900, int(height) + 40), 6000)})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(report.folder / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def _go(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+
+
+def _posters(page) -> list[dict]:
+    return page.eval_on_selector_all(
+        "img.rm-poster", "els => els.map(e => ({src: e.src, w: e.naturalWidth, h: e.naturalHeight}))")
+
+
+def _submit_and_time(page, button: str, ready_js: str, arg: object = None) -> float:
+    start = time.perf_counter()
+    page.get_by_role("button", name=button).click()
+    page.wait_for_function(ready_js, arg=arg, timeout=RESULT_TIMEOUT_MS)
+    page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+    return time.perf_counter() - start
+
+
+def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) -> None:
+    from playwright.sync_api import sync_playwright
+
+    image_base = server.tmdb.image_base
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            # Home: painted before any model loads; the sidebar fills in once they are.
+            start = time.perf_counter()
+            page.goto(server.url)
+            page.get_by_text("Films for how you feel.").wait_for(timeout=RESULT_TIMEOUT_MS)
+            report.timings_s["home first paint (cold server)"] = time.perf_counter() - start
+            page.get_by_text("hit rate").wait_for(timeout=RESULT_TIMEOUT_MS)
+            report.timings_s["models loaded (cold server)"] = time.perf_counter() - start
+            page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+            _screenshot(page, report, "1-home")
+
+            # Mood: type, submit, ten cards whose posters came from the fake TMDB.
+            _go(page, "Mood")
+            page.get_by_role("textbox", name="How are you feeling?").fill("I had an awful day and I just want to laugh")
+            report.timings_s["mood: submit -> cards"] = _submit_and_time(
+                page, "Find films", POSTERS_LOADED, [10, image_base])
+            page.wait_for_function(CHARTS, arg=2, timeout=RESULT_TIMEOUT_MS)
+            assert page.locator(".js-plotly-plot").count() == 2
+            assert page.get_by_text("TMDB API").count() >= 1
+            posters = _posters(page)
+            assert len(posters) == 10 and all(p["w"] > 0 and p["src"].startswith(image_base) for p in posters)
+            _screenshot(page, report, "2-mood")
+
+            # Mood, bad input: a friendly warning, and the text never becomes HTML.
+            page.get_by_role("textbox", name="How are you feeling?").fill(
+                "<script>window.pwned=1</script><img src=x onerror='window.pwned=2'> sad")
+            page.get_by_role("button", name="Find films").click()
+            page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+            page.get_by_role("textbox", name="How are you feeling?").fill("   12345   ")
+            page.get_by_role("button", name="Find films").click()
+            page.get_by_text("few words").wait_for(timeout=RESULT_TIMEOUT_MS)
+            assert page.evaluate("() => window.pwned === undefined")
+            assert page.locator("main img[src=x], main script").count() == 0
+
+            # Similar films by synopsis.
+            _go(page, "Similar films")
+            page.get_by_role("textbox", name="Synopsis").fill(
+                "A young wizard goes to a school of magic and fights a dark lord who killed his parents.")
+            report.timings_s["similar by synopsis: submit -> cards"] = _submit_and_time(
+                page, "Find similar films", POSTERS_LOADED, [10, image_base])
+            page.get_by_text("Films like your synopsis").wait_for()
+            assert page.get_by_text("similarity 0.").count() >= 5
+            _screenshot(page, report, "3-similar-synopsis")
+
+            # Similar films by title, picked from the searchable list.
+            page.get_by_role("tab", name="By film title").click()
+            page.get_by_test_id("stSelectbox").click()
+            page.keyboard.type("Avatar")
+            page.get_by_role("option", name="Avatar (2009)").click()
+            report.timings_s["similar by title: submit -> cards"] = _submit_and_time(
+                page, "Find films like this",
+                "() => [...document.querySelectorAll('h3')].some(h => h.textContent.includes('Films like Avatar'))"
+                " && document.querySelectorAll('img.rm-poster').length >= 10")
+            page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
+            _screenshot(page, report, "4-similar-title")
+
+            # Benchmarks, run live.
+            _go(page, "Benchmarks")
+            report.timings_s["benchmarks: run -> charts"] = _submit_and_time(
+                page, "Run benchmarks",
+                CHARTS, 4)
+            assert page.get_by_text("faster").count() >= 1
+            _screenshot(page, report, "5-benchmarks")
+
+            # A second visitor on a warm server: first paint of the home page.
+            other = browser.new_page(viewport={"width": 1440, "height": 900})
+            start = time.perf_counter()
+            other.goto(server.url)
+            other.get_by_text("Films for how you feel.").wait_for(timeout=RESULT_TIMEOUT_MS)
+            report.timings_s["home first paint (warm server)"] = time.perf_counter() - start
+            other.close()
+            assert not errors, errors
+        except Exception:
+            page.screenshot(path=str(report.folder / "failure.png"))
+            raise
+        finally:
+            browser.close()
+
+    report.memory_mb = _memory_mb(server.proc.pid)
+    (report.folder / "timings.json").write_text(json.dumps(
+        {"timings_s": report.timings_s, "memory_mb": report.memory_mb}, indent=2))
+    with capsys.disabled():
+        print(f"\n[browser] screenshots and timings.json in {report.folder}")
+        for name, secs in report.timings_s.items():
+            print(f"[browser] {name}: {secs:.2f} s")
+        print(f"[browser] streamlit server after all pages: VmRSS {report.memory_mb['VmRSS']:.0f} MB, "
+              f"VmHWM {report.memory_mb['VmHWM']:.0f} MB")
+    assert report.memory_mb["VmHWM"] < RSS_LIMIT_MB
