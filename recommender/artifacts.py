@@ -217,6 +217,10 @@ def read_manifest(path: Path) -> dict:
         raise ArtifactError(f"{manifest_path} is not valid JSON ({exc}); {REBUILD_HINT}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         raise ArtifactError(f"{manifest_path} has an unknown format; {REBUILD_HINT}")
+    parts = [manifest.get(key) or {} for key in ("source", "rows", "files", "annoy")]
+    if not all(isinstance(part, dict) for part in parts) \
+            or not all(isinstance(entry, dict) for entry in parts[2].values()):
+        raise ArtifactError(f"{manifest_path} is malformed; {REBUILD_HINT}")
     return manifest
 
 
@@ -263,9 +267,12 @@ def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifact
         raise ArtifactError(f"artifacts in {path} disagree on the number of films "
                             f"(manifest {kept}, {counts}); {REBUILD_HINT}")
     annoy = manifest.get("annoy") or {}
-    index = VectorIndex(vectors, n_trees=int(annoy.get("n_trees", DEFAULT_TREES)),
-                        search_k=int(annoy.get("search_k", 10_000)),
-                        seed=int(annoy.get("seed", DEFAULT_SEED)), use_annoy=use_annoy)
+    try:
+        params = {"n_trees": int(annoy.get("n_trees", DEFAULT_TREES)), "search_k": int(annoy.get("search_k", 10_000)),
+                  "seed": int(annoy.get("seed", DEFAULT_SEED))}
+    except (TypeError, ValueError):
+        raise ArtifactError(f"{path / MANIFEST_FILE} has bad Annoy settings (n_trees, search_k, seed); {REBUILD_HINT}") from None
+    index = VectorIndex(vectors, use_annoy=use_annoy, **params)
     return Artifacts(catalog=catalog, tfidf=tfidf, index=index, manifest=manifest)
 
 

@@ -159,10 +159,10 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
 
     def uncached(i: int) -> None:
         tfidf = fit_tfidf([film_document(f) for f in films])
-        rec.mood_pipeline(texts[i % len(texts)], with_posters=False, use_cache=False, tfidf=tfidf)
+        rec.recommend_for_mood(texts[i % len(texts)], with_posters=False, use_cache=False, tfidf=tfidf)
 
     def precomputed(i: int) -> None:
-        rec.mood_pipeline(texts[i % len(texts)], with_posters=False, use_cache=False)
+        rec.recommend_for_mood(texts[i % len(texts)], with_posters=False, use_cache=False)
 
     def cached(i: int) -> None:
         rec.recommend_for_mood(texts[i % len(texts)], with_posters=False)

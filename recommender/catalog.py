@@ -188,7 +188,7 @@ def parse_names(value: Any, reason: str = "bad_genres", canonical: bool = True) 
             except (ValueError, RecursionError):
                 try:
                     items = ast.literal_eval(text) if len(text) < 100_000 else None
-                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     raise _Skip(reason) from None
             if isinstance(items, dict):
                 items = [items]
@@ -399,6 +399,7 @@ class Catalog:
             return []
         query = query[:300]
         year: int | None = None
+        full_key = title_key(query)  # a title may end in a number: 'Fantasia 2000'
         match = _TRAILING_YEAR.search(query)
         if match and match.start() > 0:
             year = int(match.group(1))
@@ -415,6 +416,8 @@ class Catalog:
                 if r not in found:
                     found.append(r)
 
+        if year is not None:
+            add(self._by_key.get(full_key, []))
         add(self._by_key.get(key, []))
         if len(found) < limit:
             starts = [k for k in self._by_key if k != key and k.startswith(key + " ")]

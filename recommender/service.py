@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -219,22 +218,12 @@ class Recommender:
         mode: str = "match",
         filters: MoodFilters = MoodFilters(),
         with_posters: bool = True,
-    ) -> MoodResult:
-        return self.mood_pipeline(text, top_k, mode, filters, with_posters)
-
-    def mood_pipeline(
-        self,
-        text: str,
-        top_k: int = 10,
-        mode: str = "match",
-        filters: MoodFilters = MoodFilters(),
-        with_posters: bool = True,
         *,
         use_cache: bool = True,
         tfidf: Any = None,
     ) -> MoodResult:
-        """recommend_for_mood with the knobs the benchmarks turn: skip the emotion cache, or
-        use another TF-IDF index (the seed's fit-per-request baseline)."""
+        """Films for a mood. The keyword-only knobs are for the benchmarks: skip the emotion
+        cache, or use another TF-IDF index (the seed's fit-per-request baseline)."""
         start = time.perf_counter()
         if mode not in MODES:
             raise InputError(f"mode must be one of: {', '.join(MODES)}.")

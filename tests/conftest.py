@@ -21,3 +21,13 @@ def need(what: str, available: bool) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI but is missing", pytrace=False)
     pytest.skip(f"needs {what}")
+
+
+@pytest.fixture(scope="session")
+def rec():
+    """The one real Recommender of the test run (real artifacts, models; in-process cache)."""
+    from support.loaded import WHAT, loaded_recommender
+
+    loaded = loaded_recommender()
+    need(WHAT, loaded is not None)
+    return loaded

@@ -6,9 +6,7 @@ import inspect
 import uuid
 
 import pytest
-from conftest import need
 from fastapi.testclient import TestClient
-from support.loaded import WHAT, loaded_recommender
 
 from recommender.api import MAX_BODY_BYTES, create_app
 
@@ -16,12 +14,6 @@ LABELS = {"sadness", "joy", "love", "anger", "fear", "surprise", "disgust", "neu
 SIMILAR_FIELDS = {"movie_id", "similarity_score", "title", "overview", "year", "genres", "poster_url"}
 SYNOPSIS = "a retired spy hunts the men who kidnapped his daughter in paris"
 
-
-@pytest.fixture(scope="module")
-def rec():
-    r = loaded_recommender()
-    need(WHAT, r is not None)
-    return r
 
 
 @pytest.fixture(scope="module")

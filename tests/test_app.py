@@ -6,7 +6,6 @@ path is covered by the ui helpers below.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace

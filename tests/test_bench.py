@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import need
-from support.loaded import WHAT, loaded_recommender
 
 from recommender.bench import SEED_FIGURES, BenchReport, ann_recall, run_scenarios
 
-
-@pytest.fixture(scope="module")
-def rec():
-    r = loaded_recommender()
-    need(WHAT, r is not None)
-    return r
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from conftest import need
-from support.loaded import WHAT, loaded_recommender
 
 from recommender.search_eval import evaluate, hybrid_wins, load_dev_set, table
 
-
-@pytest.fixture(scope="module")
-def rec():
-    r = loaded_recommender()
-    need(WHAT, r is not None)
-    return r
 
 
 def ngrams(text: str, n: int = 6) -> set[tuple[str, ...]]:

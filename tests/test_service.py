@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pytest
 from conftest import need
-from support.loaded import WHAT, loaded_recommender
 from support.redis_server import RedisServer, redis_server_binary
 
 from recommender.cache import TTLCache
@@ -27,12 +24,6 @@ from recommender.text import normalize_text
 
 LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise", "disgust", "neutral")
 
-
-@pytest.fixture(scope="module")
-def rec() -> Recommender:
-    r = loaded_recommender()
-    need(WHAT, r is not None)
-    return r
 
 
 def unique(text: str) -> str:
