@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "emotion")
     t.add_argument("--work", type=Path, default=PROJECT_ROOT / "runs" / "emotion",
                    help="checkpoints, intermediate ONNX files and the training log")
-    t.add_argument("--epochs", type=int, default=2)
+    t.add_argument("--epochs", type=int, default=3)
     t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--seed", type=int, default=13)

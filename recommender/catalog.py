@@ -12,6 +12,7 @@ import csv
 import difflib
 import io
 import json
+import logging
 import math
 import re
 from collections import Counter
@@ -23,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .text import MAX_QUERY_CHARS, clean_text, fold
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,13 @@ def read_raw_csv(source: Path | bytes) -> tuple[pd.DataFrame, int]:
     data = source if isinstance(source, bytes) else _read_bytes(source)
     if b"\x00" in data[:65536]:
         raise CatalogError("movies CSV looks binary (NUL bytes); expected a UTF-8 text CSV")
-    options: dict[str, Any] = dict(dtype=str, keep_default_na=False, encoding="utf-8-sig",
+    try:
+        data.decode("utf-8")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:  # Excel-style exports: read as Windows-1252 rather than mangle
+        encoding = "cp1252"
+        log.warning("movies CSV is not UTF-8; reading it as Windows-1252")
+    options: dict[str, Any] = dict(dtype=str, keep_default_na=False, encoding=encoding,
                                    encoding_errors="replace")
     try:
         return pd.read_csv(io.BytesIO(data), **options), 0

@@ -98,6 +98,10 @@ class OnnxEmotionClassifier:
         id2label = {int(k): v for k, v in config["id2label"].items()}
         if tuple(id2label[i] for i in range(len(id2label))) != LABELS:
             raise EmotionModelError(f"{folder}/config.json labels {id2label} are not {LABELS}")
+        offsets = config.get("logit_offsets") or {}
+        if set(offsets) - set(LABELS):
+            raise EmotionModelError(f"{folder}/config.json logit_offsets names unknown labels")
+        self._offsets = np.array([float(offsets.get(label, 0.0)) for label in LABELS])
         self.labels = LABELS
         self.folder = folder
         self.name = f"reelmood-emotion ({folder.name}, int8 ONNX)"
@@ -111,6 +115,10 @@ class OnnxEmotionClassifier:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+
+    def raw_logits(self, text: str) -> np.ndarray:
+        """The graph's logits for one text, before the config's per-label offsets (8,)."""
+        return self._logits(_clean([text]))[0].astype(np.float64)
 
     def _logits(self, texts: list[str]) -> np.ndarray:
         with self._tok_lock:
@@ -129,7 +137,7 @@ class OnnxEmotionClassifier:
         texts = _clean(texts)
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = _softmax(self._logits([text]).astype(np.float64))[0]
+            out[i] = _softmax(self._logits([text]).astype(np.float64) + self._offsets)[0]
         return out
 
     def predict(self, text: str) -> dict[str, float]:

@@ -2,17 +2,21 @@
 
 Training subsamples GoEmotions' neutral and joy and weights rare labels up, so the learned
 priors are off by design; a coordinate search over one offset per label, scored like epoch
-selection, puts them back. Offsets are added to the head bias before export.
+selection, puts them back. The offsets live in the model's config.json (`logit_offsets`) and the runtime adds them to the
+logits; they are tuned on the int8 model actually shipped.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
 from .emotion_data import LABELS
 from .emotion_metrics import score
 
-GRID = np.round(np.arange(-1.5, 1.51, 0.1), 2)
+GRID = np.round(np.arange(-2.0, 2.01, 0.1), 2)
 
 
 def objective(offsets: np.ndarray, sets: list[tuple[np.ndarray, np.ndarray]]) -> float:
@@ -39,3 +43,30 @@ def tune_offsets(sets: list[tuple[np.ndarray, np.ndarray]], rounds: int = 3) -> 
         if not improved:
             break
     return offsets
+
+
+def calibrate_folder(folder: Path, data_dir: Path) -> dict:
+    """Tune the offsets of the model in `folder` on the validation splits; write them into its
+    config.json. Returns the offsets and the scores before and after."""
+    from .emotion import OnnxEmotionClassifier
+    from .emotion_eval import validation_sets
+
+    folder = Path(folder)
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config.pop("logit_offsets", None)
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
+    model = OnnxEmotionClassifier(folder)
+    sets, names = [], []
+    for name, examples in validation_sets(data_dir).items():
+        logits = np.stack([model.raw_logits(e.text) for e in examples])
+        sets.append((logits, np.array([e.label for e in examples])))
+        names.append(name)
+    offsets = tune_offsets(sets)
+    config["logit_offsets"] = {label: round(float(v), 2) for label, v in zip(LABELS, offsets)}
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
+    return {
+        "offsets": config["logit_offsets"],
+        "before": {n: score(y.tolist(), lg).summary() for n, (lg, y) in zip(names, sets)},
+        "after": {n: score(y.tolist(), lg + offsets).summary() for n, (lg, y) in zip(names, sets)},
+    }

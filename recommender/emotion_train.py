@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
-    epochs: int = 2
+    epochs: int = 3
     lr: float = 1e-4
     batch_size: int = 32
     max_len: int = 64
@@ -236,6 +236,8 @@ def train(data_dir: Path, work_dir: Path, cfg: TrainConfig, device: str | None =
         if sel > best:
             best = sel
             save_checkpoint(model, best_dir, epoch + 1, scores)
+        elif epoch + 1 == cfg.epochs:  # kept for comparison (e.g. after calibration)
+            save_checkpoint(model, work_dir / "last", epoch + 1, scores)
     record({"event": "done", "elapsed_s": round(time.time() - t0, 1), "best_selection": round(best, 4)})
     return best_dir
 

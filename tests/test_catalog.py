@@ -380,3 +380,12 @@ def test_catalog_lookup_helpers(small_catalog: Catalog) -> None:
     assert small_catalog.row_of(3) == 2 and small_catalog.row_of(999) is None and small_catalog.row_of("x") is None  # type: ignore[arg-type]
     assert small_catalog.titles()[0] == (1, "Heat", 1995)
     assert small_catalog.genres == ["Drama"] and len(small_catalog) == 11
+
+
+def test_a_windows_1252_csv_keeps_its_accents(tmp_path: Path) -> None:
+    """Excel exports are often cp1252; titles must not turn into replacement characters."""
+    path = tmp_path / "latin.csv"
+    path.write_bytes("id,title,overview\n1,Amélie,Une jeune serveuse à Montmartre.\n".encode("cp1252"))
+    frame, report = read_movies_csv(path)
+    assert report.rows_kept == 1
+    assert frame.iloc[0]["title"] == "Amélie"

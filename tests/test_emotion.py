@@ -22,6 +22,7 @@ def test_config_labels_match_product_labels_and_model_output(model):
     config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
     assert [config["id2label"][str(i)] for i in range(len(LABELS))] == list(LABELS)
     assert {v: int(k) for k, v in config["id2label"].items()} == config["label2id"]
+    assert set(config.get("logit_offsets", {})) <= set(LABELS)
     outputs = model._session.get_outputs()
     assert outputs[0].name == "logits"
     assert model.predict_proba(["fine"]).shape == (1, len(LABELS))
@@ -110,4 +111,22 @@ def test_wrong_labels_are_refused(tmp_path):
     config["id2label"]["0"] = "boredom"
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(EmotionModelError, match="labels"):
+        OnnxEmotionClassifier(tmp_path)
+
+
+def test_logit_offsets_shift_the_distribution_as_the_config_says(tmp_path, model):
+    """The tuned per-label offsets are applied by the runtime, and only through config.json."""
+    for name in ("model.onnx", "tokenizer.json"):
+        (tmp_path / name).write_bytes((DEFAULT_MODEL_DIR / name).read_bytes())
+    config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
+    text = "I am not sure how I feel about this"
+    raw = model.raw_logits(text)
+    for offsets in ({}, {"fear": 3.0, "joy": -2.0}):
+        (tmp_path / "config.json").write_text(json.dumps({**config, "logit_offsets": offsets}))
+        probs = OnnxEmotionClassifier(tmp_path).predict_proba([text])[0]
+        shifted = raw + np.array([offsets.get(label, 0.0) for label in LABELS])
+        expected = np.exp(shifted - shifted.max()) / np.exp(shifted - shifted.max()).sum()
+        assert np.allclose(probs, expected, atol=1e-5)
+    (tmp_path / "config.json").write_text(json.dumps({**config, "logit_offsets": {"boredom": 1.0}}))
+    with pytest.raises(EmotionModelError, match="unknown labels"):
         OnnxEmotionClassifier(tmp_path)

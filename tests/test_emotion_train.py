@@ -8,19 +8,18 @@ import json
 import numpy as np
 import pytest
 
-from conftest import ROOT, need
-
-DATA = ROOT.parent / "shared" / "data"
+from conftest import need
+from support.emotion_fixture import write_emotion_data
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
-    need("../shared/data", DATA.is_dir())
     from recommender.emotion_train import TrainConfig, train
 
+    data = write_emotion_data(tmp_path_factory.mktemp("data"))
     work = tmp_path_factory.mktemp("train")
-    best = train(DATA, work, TrainConfig(epochs=1, limit=64, batch_size=16))
+    best = train(data, work, TrainConfig(epochs=1, batch_size=8))
     return work, best
 
 
@@ -53,3 +52,44 @@ def test_export_matches_torch_and_loads_in_the_runtime(trained, tmp_path):
     int8 = OnnxEmotionClassifier(out).predict_proba(texts)
     assert np.allclose(int8.sum(1), 1.0, atol=1e-5)
     assert np.abs(int8 - reference).max() < 0.05   # quantisation error, not a different model
+
+
+def _tiny_hf_model(folder, labels: list[str]):
+    """A real (random, tiny) transformers classifier saved locally: the EMOTION_MODEL path
+    without a hub."""
+    import shutil
+
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from recommender.emotion_train import base_model_dir
+
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=37, id2label=dict(enumerate(labels)),
+                        label2id={name: i for i, name in enumerate(labels)})
+    BertForSequenceClassification(config).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (base_model_dir() / name).is_file():
+            shutil.copy(base_model_dir() / name, folder / name)
+    return folder
+
+
+def test_hf_option_maps_foreign_labels_onto_ours(tmp_path):
+    need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
+    from recommender.emotion import LABELS, load_emotion_model
+
+    # the 7 labels of j-hartmann/emotion-english-distilroberta-base
+    folder = _tiny_hf_model(tmp_path / "hf", ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"])
+    model = load_emotion_model(str(folder))
+    probs = model.predict("I can't believe it, what a day")
+    assert set(probs) == set(LABELS)
+    assert abs(sum(probs.values()) - 1.0) < 1e-5
+    assert probs["love"] == 0.0 and min(probs[k] for k in LABELS if k != "love") > 0.0
+
+
+def test_hf_option_refuses_unknown_labels_at_start_up(tmp_path):
+    need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
+    from recommender.emotion import EmotionModelError, load_emotion_model
+
+    folder = _tiny_hf_model(tmp_path / "hf", ["joy", "optimism"])
+    with pytest.raises(EmotionModelError, match="optimism"):
+        load_emotion_model(str(folder))
