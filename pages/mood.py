@@ -67,6 +67,8 @@ if rec is not None:
     result = st.session_state.get("mood_result")
     if result is not None:
         st.caption(ui.timing_caption(result.elapsed_ms, result.cached))
+        if result.note:
+            st.info(result.note, icon=":material/translate:")
         chart_col, genre_col = st.columns([3, 2])
         chart_col.plotly_chart(ui.emotion_chart(result.emotions), key="emotion_chart",
                                config={"displayModeBar": False})

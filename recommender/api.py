@@ -108,6 +108,7 @@ class MoodResponse(BaseModel):
     count: int
     cached: bool
     elapsed_ms: float
+    note: str | None = None
 
 
 class ErrorOut(BaseModel):
@@ -240,7 +241,7 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
         films = [_film_out(x) for x in result.recommendations]
         return MoodResponse(mode=result.mode, emotions=result.emotions, genres=result.genres,
                             recommendations=films, count=len(films), cached=result.cached,
-                            elapsed_ms=round(result.elapsed_ms, 3))
+                            elapsed_ms=round(result.elapsed_ms, 3), note=result.note)
 
     @app.get("/health", summary="Models loaded, cache backend and state, catalog size")
     def health() -> Any:

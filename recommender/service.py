@@ -74,6 +74,7 @@ class MoodResult:
     recommendations: list[Recommendation]
     cached: bool  # the emotion distribution came from the cache
     elapsed_ms: float
+    note: str | None = None  # e.g. the text does not look like English
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,27 @@ class ServiceStatus:
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
+# The common feelings emoji, in words the emotion model knows; Unicode names mislead it
+# ('😭' is LOUDLY CRYING FACE, which reads as anger).
+EMOJI_WORDS = {
+    **dict.fromkeys("😭😢😿😞😔😟🙁☹💔🥺😥😓", "sad"),
+    **dict.fromkeys("😂🤣😄😃😀😁😆😊🙂😹🥳🎉", "happy"),
+    **dict.fromkeys("❤😍🥰😘💕💖💗💘💞😻", "love"),
+    **dict.fromkeys("😡😠🤬👿💢😤", "angry"),
+    **dict.fromkeys("😱😨😰😧🙀", "scared"),
+    **dict.fromkeys("😮😲🤯😯😳", "surprised"),
+    **dict.fromkeys("🤢🤮", "disgusted"),
+}
+
+
 def _emoji_words(text: str) -> str:
-    """Pictographs become their Unicode names ('😢' -> ' crying face '), so emoji-only moods
-    still say something to a text model; other symbols are left alone."""
+    """Pictographs become words ('😭' -> ' sad ', others their Unicode names), so emoji-only
+    moods still say something to a text model; other symbols are left alone."""
     out = []
     for ch in text:
-        if unicodedata.category(ch) == "So":
+        if ch in EMOJI_WORDS:
+            out.append(f" {EMOJI_WORDS[ch]} ")
+        elif unicodedata.category(ch) == "So":
             name = unicodedata.name(ch, "")
             out.append(f" {name.lower()} " if name else " ")
         else:
@@ -127,6 +143,25 @@ def clean_user_text(text: Any, max_chars: int, what: str) -> str:
     if not _LETTER.search(cleaned):
         raise InputError(f"Please type a few words for the {what}.")
     return cleaned
+
+
+NOT_ENGLISH_NOTE = ("This does not look like English; the emotion model reads English best, "
+                    "so this reading may be off.")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def language_note(text: str) -> str | None:
+    """A note when the text is probably not English: mostly non-Latin letters, or four or more
+    words without one English function word (English sentences almost always have some)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = _WORD.findall(text.lower())
+    letters = "".join(words)
+    if letters and sum(ch.isascii() for ch in letters) < len(letters) / 2:
+        return NOT_ENGLISH_NOTE
+    if len(words) >= 4 and not any(w in ENGLISH_STOP_WORDS or w in ("i", "im") for w in words):
+        return NOT_ENGLISH_NOTE
+    return None
 
 
 def _check_top_k(top_k: int) -> int:
@@ -245,7 +280,7 @@ class Recommender:
                                  self._mood_reason(query, r, named, weights, mode))
             for film, r in zip(films, ranked)
         ]
-        return MoodResult(cleaned, mode, emotions, weights, recs, cached, _ms(start))
+        return MoodResult(cleaned, mode, emotions, weights, recs, cached, _ms(start), language_note(cleaned))
 
     def _mood_reason(self, query: TfidfQuery, ranked: RankedFilm, emotions: list[str],
                      weights: dict[str, float], mode: str) -> str:

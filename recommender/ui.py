@@ -35,7 +35,8 @@ _CSS = """
 <style>
 img.rm-poster { width: 100%; aspect-ratio: 2 / 3; object-fit: cover; border-radius: 8px;
   display: block; background: #1B1E2B; box-shadow: 0 4px 14px rgba(0,0,0,.35); }
-div.rm-poster-wrap { margin-bottom: .35rem; }
+div.rm-poster-wrap { margin-bottom: .35rem; aspect-ratio: 2 / 3; border-radius: 8px;
+  background-size: cover; background-position: center; }
 </style>
 """
 
@@ -140,12 +141,27 @@ def title_labels(_rec: "Recommender", catalog_size: int) -> dict[int, str]:
 
 def poster_src(rec: "Recommendation", film: "Film | None") -> str | None:
     """The TMDB poster when there is one, else the drawn placeholder card."""
+    src = safe_image_src(rec.poster_url)
+    return src if src is not None else placeholder_src(film)
+
+
+def placeholder_src(film: "Film | None") -> str | None:
     from recommender.posters import placeholder_svg
 
-    src = safe_image_src(rec.poster_url)
-    if src is None and film is not None:
-        src = safe_image_src(placeholder_svg(film))
-    return src
+    return safe_image_src(placeholder_svg(film)) if film is not None else None
+
+
+def poster_html(rec: "Recommendation", film: "Film | None") -> str | None:
+    """The poster <img>, with the drawn card painted behind it: if the TMDB image fails to load
+    in the browser (CDN down, blocked), the card shows instead of a broken image."""
+    src = poster_src(rec, film)
+    if not src:
+        return None
+    label = html.escape(f"Poster: {rec.title}", quote=True)
+    behind = placeholder_src(film)
+    style = f' style="background-image: url(&quot;{behind}&quot;)"' if behind and behind != src else ""
+    return (f'<div class="rm-poster-wrap" role="img" aria-label="{label}"{style}>'
+            f'<img class="rm-poster" src="{src}" alt=""></div>')
 
 
 def _stars(rating: float) -> str:
@@ -155,13 +171,9 @@ def _stars(rating: float) -> str:
 def render_card(rec: "Recommendation", film: "Film | None", show_similarity: bool) -> None:
     """One film: poster, title, year, rating, genres, reason, overview on expand."""
     with st.container(border=True):
-        src = poster_src(rec, film)
-        if src:
-            alt = html.escape(f"Poster: {rec.title}", quote=True)
-            st.markdown(
-                f'<div class="rm-poster-wrap"><img class="rm-poster" src="{src}" alt="{alt}"></div>',
-                unsafe_allow_html=True,
-            )
+        poster = poster_html(rec, film)
+        if poster:
+            st.markdown(poster, unsafe_allow_html=True)
         year = f" ({rec.year})" if rec.year else ""
         st.markdown(f"**{md_escape(rec.title)}**{md_escape(year)}")
         meta = [_stars(rec.vote_average)]

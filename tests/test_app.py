@@ -244,6 +244,22 @@ def test_placeholder_poster_when_no_url_and_unsafe_urls_refused(recommender) -> 
     assert ui.safe_image_src('https://x/a.png" onerror="x') == "https://x/a.png&quot; onerror=&quot;x"
 
 
+def test_a_tmdb_poster_has_the_drawn_card_behind_it(recommender) -> None:
+    """If the TMDB image fails in the browser, the drawn card shows, never a broken image."""
+    from recommender import ui
+
+    rec = recommender
+    base = rec.similar_to_film(movie_id=rec.catalog.film(0).movie_id, top_k=1, with_posters=False).recommendations[0]
+    film = ui.film_lookup(rec)(base.movie_id)
+    tmdb = replace(base, poster_url="https://image.tmdb.org/t/p/w342/x.jpg", title='<script>"x"</script>')
+    markup = ui.poster_html(tmdb, film)
+    assert 'src="https://image.tmdb.org/t/p/w342/x.jpg"' in markup
+    assert "background-image: url(&quot;data:image/svg+xml;base64," in markup
+    assert "<script>" not in markup and 'aria-label="Poster: &lt;script&gt;' in markup
+    drawn = ui.poster_html(replace(base, poster_url=None), film)
+    assert "background-image" not in drawn and 'src="data:image/svg+xml;base64,' in drawn
+
+
 def test_md_escape_makes_markup_inert() -> None:
     from recommender import ui
 

@@ -22,7 +22,6 @@ from recommender.artifacts import (
     EMBEDDINGS_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
-    MATRIX_FILE,
     VOCAB_FILE,
     ArtifactError,
     build_main,

@@ -243,3 +243,23 @@ def test_service_survives_redis_kill_and_uses_it_again_after_restart(rec):
         service.recommend_for_mood(unique("back to normal"), with_posters=False)
         assert server.client().dbsize() >= 1  # new entries land in the restarted server
         assert before.recommendations
+
+
+@pytest.mark.parametrize("emoji,label", [("😭😭😭", "sadness"), ("😂😂", "joy"), ("😡", "anger"), ("😱", "fear")])
+def test_emoji_only_moods_read_as_their_feeling(rec, emoji, label):
+    result = rec.recommend_for_mood(emoji, top_k=3, with_posters=False)
+    assert max(result.emotions, key=result.emotions.get) == label, result.emotions
+    assert result.recommendations
+
+
+@pytest.mark.parametrize("text,flagged", [
+    ("Je suis tellement heureuse aujourd'hui", True),
+    ("今日はとても悲しいです", True),
+    ("I feel great today", False),
+    ("sad", False),
+    ("rough week, need a laugh", False),
+])
+def test_other_languages_get_a_note_not_an_error(rec, text, flagged):
+    result = rec.recommend_for_mood(text, top_k=3, with_posters=False)
+    assert (result.note is not None) == flagged
+    assert result.recommendations
