@@ -151,7 +151,7 @@ class weights (inverse frequency ^ {cfg['class_weight_power']}), GoEmotions' lar
 per epoch at {cfg['goemotions_cap']}, seed {cfg['seed']}. The epoch with the best validation score
 (dair-ai accuracy + GoEmotions accuracy + GoEmotions macro-F1) is kept: epoch {metrics['best_epoch']} of {cfg['epochs']}.
 Then 8 per-label logit offsets (`logit_offsets` in `config.json`, a prior correction: training
-subsamples neutral/joy and up-weights rare labels) were tuned on the validation splits by
+up-weights rare labels) were tuned on the validation splits by
 coordinate search, scored like epoch selection: {_calibration_line(metrics['calibration'])}.
 Training time: {metrics['training_seconds'] / 60:.0f} min on a 2-core CPU
 (`python -m recommender train-emotion`; a GPU is used when present).
