@@ -1,9 +1,9 @@
 """Per-label logit offsets tuned on the validation splits (a prior correction, 8 numbers).
 
-Training subsamples GoEmotions' neutral and joy and weights rare labels up, so the learned
+Training weights rare labels up (and may cap GoEmotions' largest classes), so the learned
 priors are off by design; a coordinate search over one offset per label, scored like epoch
-selection, puts them back. The offsets live in the model's config.json (`logit_offsets`) and the runtime adds them to the
-logits; they are tuned on the int8 model actually shipped.
+selection, puts them back. The offsets live in the model's config.json (`logit_offsets`); the
+runtime adds them to the logits. They are tuned on the int8 model actually shipped.
 """
 
 from __future__ import annotations
@@ -54,9 +54,7 @@ def calibrate_folder(folder: Path, data_dir: Path) -> dict:
     folder = Path(folder)
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text())
-    config.pop("logit_offsets", None)
-    config_path.write_text(json.dumps(config, indent=2) + "\n")
-    model = OnnxEmotionClassifier(folder)
+    model = OnnxEmotionClassifier(folder)  # raw_logits are before any offsets already there
     sets, names = [], []
     for name, examples in validation_sets(data_dir).items():
         logits = np.stack([model.raw_logits(e.text) for e in examples])

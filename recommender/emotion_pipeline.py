@@ -89,6 +89,12 @@ def train_export_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _caps_line(caps: dict) -> str:
+    if not caps:
+        return "all GoEmotions rows every epoch (no caps)"
+    return f"GoEmotions' largest classes capped per epoch at {caps}"
+
+
 def _calibration_line(cal: dict) -> str:
     parts = [f"{name} accuracy {cal['before'][name]['accuracy']:.4f} -> {cal['after'][name]['accuracy']:.4f}, "
              f"macro-F1 {cal['before'][name]['macro_f1']:.4f} -> {cal['after'][name]['macro_f1']:.4f}"
@@ -147,8 +153,8 @@ Test splits were never used: model selection and tuning used the two validation 
 Whole encoder fine-tuned (word embeddings frozen) with a masked-mean-pooling + linear head;
 AdamW, lr {cfg['lr']}, batch {cfg['batch_size']}, {cfg['epochs']} epochs, warmup {cfg['warmup']},
 weight decay {cfg['weight_decay']}, texts cut at {cfg['max_len']} tokens, length-bucketed batches,
-class weights (inverse frequency ^ {cfg['class_weight_power']}), GoEmotions' largest classes capped
-per epoch at {cfg['goemotions_cap']}, seed {cfg['seed']}. The epoch with the best validation score
+class weights (inverse frequency ^ {cfg['class_weight_power']}), {_caps_line(cfg['goemotions_cap'])},
+seed {cfg['seed']}. The epoch with the best validation score
 (dair-ai accuracy + GoEmotions accuracy + GoEmotions macro-F1) is kept: epoch {metrics['best_epoch']} of {cfg['epochs']}.
 Then 8 per-label logit offsets (`logit_offsets` in `config.json`, a prior correction: training
 up-weights rare labels) were tuned on the validation splits by

@@ -20,7 +20,7 @@ from .hybrid import FusedHit, FusionParams, hybrid_search
 from .mood_rank import FilmTable, MoodFilters, RankedFilm, rank_mood
 from .moods import MODES, MoodTable, default_table, top_emotions
 from .catalog import title_key
-from .text import clean_text, normalize_text
+from .text import STOP_WORDS, clean_text, normalize_text
 from .tfidf_query import FastTfidf, TfidfQuery
 
 if TYPE_CHECKING:
@@ -153,13 +153,11 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 def language_note(text: str) -> str | None:
     """A note when the text is probably not English: mostly non-Latin letters, or four or more
     words without one English function word (English sentences almost always have some)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     words = _WORD.findall(text.lower())
     letters = "".join(words)
     if letters and sum(ch.isascii() for ch in letters) < len(letters) / 2:
         return NOT_ENGLISH_NOTE
-    if len(words) >= 4 and not any(w in ENGLISH_STOP_WORDS or w in ("i", "im") for w in words):
+    if len(words) >= 4 and not any(w in STOP_WORDS or w in ("i", "im") for w in words):
         return NOT_ENGLISH_NOTE
     return None
 

@@ -69,7 +69,7 @@ def stem(word: str) -> str:
     return _STEMMER.stem(word)
 
 
-_STOP = frozenset(ENGLISH_STOP_WORDS)
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 
 
 def words(text: str) -> list[str]:
@@ -78,7 +78,7 @@ def words(text: str) -> list[str]:
     Single characters and bare numbers other than 4-digit years are dropped.
     """
     return [t for t in _WORD.findall(fold(text[:MAX_QUERY_CHARS]))
-            if len(t) > 1 and t not in _STOP and (len(t) == 4 or not t.isdigit())]
+            if len(t) > 1 and t not in STOP_WORDS and (len(t) == 4 or not t.isdigit())]
 
 
 def tokenize(text: str) -> list[str]:

@@ -154,12 +154,12 @@ def placeholder_src(film: "Film | None") -> str | None:
 def poster_html(rec: "Recommendation", film: "Film | None") -> str | None:
     """The poster <img>, with the drawn card painted behind it: if the TMDB image fails to load
     in the browser (CDN down, blocked), the card shows instead of a broken image."""
-    src = poster_src(rec, film)
+    tmdb, drawn = safe_image_src(rec.poster_url), placeholder_src(film)
+    src = tmdb or drawn
     if not src:
         return None
     label = html.escape(f"Poster: {rec.title}", quote=True)
-    behind = placeholder_src(film)
-    style = f' style="background-image: url(&quot;{behind}&quot;)"' if behind and behind != src else ""
+    style = f' style="background-image: url(&quot;{drawn}&quot;)"' if tmdb and drawn else ""
     return (f'<div class="rm-poster-wrap" role="img" aria-label="{label}"{style}>'
             f'<img class="rm-poster" src="{src}" alt=""></div>')
 
