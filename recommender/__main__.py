@@ -1,4 +1,4 @@
-"""Command line: build, train-emotion, evaluate-emotion, evaluate-search, bench, serve."""
+"""Command line: build, train-emotion, evaluate-emotion, evaluate-search, export-encoder, bench, serve."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", type=Path, help="also write the figures here")
 
     sub.add_parser("evaluate-search", help="dense vs TF-IDF vs hybrid synopsis search on eval/")
+    sub.add_parser("export-encoder", help="re-create models/encoder/model.onnx (int8) from the float "
+                   "MiniLM weights (needs requirements-train.txt)")
 
     be = sub.add_parser("bench", help="latency scenarios (cached vs uncached, synopsis search)")
     be.add_argument("--json", type=Path, help="also write the report here")
@@ -90,6 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         from .search_eval import main as evaluate_search
 
         return evaluate_search()
+    if args.command == "export-encoder":
+        from .encoder_export import main as export_encoder
+
+        return export_encoder()
     if args.command == "bench":
         from .bench import main as bench
 

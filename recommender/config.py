@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +11,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _secret(name: str) -> str | None:
-    """Env var first; st.secrets only when running inside Streamlit with a secrets file."""
+    """Env var first; st.secrets only when running inside Streamlit with a secrets file.
+
+    Streamlit is consulted only when this process already imported it (the app does): the
+    API must not pay streamlit's ~100 MB of imports to learn that there is no secrets file.
+    """
     value = os.environ.get(name)
     if value:
         return value
+    if "streamlit" not in sys.modules:
+        return None
     try:
         import streamlit as st
         from streamlit.runtime import exists

@@ -18,6 +18,7 @@ import numpy as np
 
 from .config import PROJECT_ROOT, get_settings
 from .emotion_data import LABELS
+from .ort_session import CpuSession
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,6 @@ class OnnxEmotionClassifier:
     """onnxruntime sessions are thread-safe for `run`; the tokenizer is not, so it is locked."""
 
     def __init__(self, folder: Path, threads: int = 2, max_length: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         folder = Path(folder)
@@ -110,11 +110,7 @@ class OnnxEmotionClassifier:
         self._tok.enable_truncation(max_length or int(config.get("max_length", 128)))
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tok_lock = threading.Lock()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        self._session = CpuSession(folder / "model.onnx", threads)
 
     def raw_logits(self, text: str) -> np.ndarray:
         """The graph's logits for one text, before the config's per-label offsets (8,)."""

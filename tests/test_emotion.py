@@ -23,8 +23,7 @@ def test_config_labels_match_product_labels_and_model_output(model):
     assert [config["id2label"][str(i)] for i in range(len(LABELS))] == list(LABELS)
     assert {v: int(k) for k, v in config["id2label"].items()} == config["label2id"]
     assert set(config.get("logit_offsets", {})) <= set(LABELS)
-    outputs = model._session.get_outputs()
-    assert outputs[0].name == "logits"
+    assert model._session.output_names[0] == "logits"
     assert model.predict_proba(["fine"]).shape == (1, len(LABELS))
 
 
