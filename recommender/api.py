@@ -165,11 +165,16 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if getattr(app.state, "recommender", None) is None:
+        owned = getattr(app.state, "recommender", None) is None
+        if owned:
             from starlette.concurrency import run_in_threadpool
 
             app.state.recommender = await run_in_threadpool(Recommender.load)
         yield
+        if owned:  # a recommender handed in belongs to the caller (tests, embedding apps)
+            from .cache import stop_embedded_redis
+
+            stop_embedded_redis()
 
     app = FastAPI(
         title="Reelmood API", version=__version__, lifespan=lifespan,

