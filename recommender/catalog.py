@@ -314,10 +314,11 @@ def read_raw_csv(source: Path | bytes) -> tuple[pd.DataFrame, int]:
     except UnicodeDecodeError:  # Excel-style exports: read as Windows-1252 rather than mangle
         encoding = "cp1252"
         log.warning("movies CSV is not UTF-8; reading it as Windows-1252")
+    data, unclosed = _drop_unclosed_quotes(data, encoding)
     options: dict[str, Any] = dict(dtype=str, keep_default_na=False, encoding=encoding,
                                    encoding_errors="replace")
     try:
-        return pd.read_csv(io.BytesIO(data), **options), 0
+        return pd.read_csv(io.BytesIO(data), **options), unclosed
     except pd.errors.EmptyDataError:
         raise CatalogError("movies CSV is empty") from None
     except (pd.errors.ParserError, csv.Error, ValueError):
@@ -332,7 +333,41 @@ def read_raw_csv(source: Path | bytes) -> tuple[pd.DataFrame, int]:
         frame = pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=on_bad, **options)
     except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
         raise CatalogError(f"could not parse movies CSV: {exc}") from None
-    return frame, len(bad)
+    return frame, len(bad) + unclosed
+
+
+MAX_UNCLOSED_QUOTES = 100
+
+
+def _drop_unclosed_quotes(data: bytes, encoding: str) -> tuple[bytes, int]:
+    """Remove each line that opens a quoted field never closed; returns (data, lines removed).
+
+    Why: such a quote makes every CSV parser read the rest of the file as one field, and pandas
+    then dropped all the rows after it without a word. Each removed line is logged and counted
+    as a malformed line, so the build report shows the loss.
+    """
+    lines = data.decode(encoding, errors="replace").splitlines(keepends=True)
+    removed: list[int] = []
+    while len(removed) < MAX_UNCLOSED_QUOTES:
+        reader = csv.reader(lines, strict=True)
+        start = 1  # first line of the record being read
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+            break
+        except csv.Error as exc:
+            if "end of data" not in str(exc) and "EOF" not in str(exc):
+                break  # another kind of malformed line: the tolerant re-read below counts it
+        if start > len(lines):
+            break
+        removed.append(start + len(removed))
+        del lines[start - 1]
+    if not removed:
+        return data, 0
+    shown = ", ".join(str(n) for n in removed[:10]) + (" ..." if len(removed) > 10 else "")
+    log.warning("movies CSV: %d line(s) open a quote that never closes and were skipped (line %s)",
+                len(removed), shown)
+    return "".join(lines).encode(encoding, errors="replace"), len(removed)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -211,6 +211,27 @@ def test_malformed_csv_line_is_counted_not_fatal(tmp_path: Path) -> None:
     assert report.skipped == {"malformed_line": 1} and report.rows_read == 3
 
 
+def test_unclosed_quote_loses_one_line_not_the_rest_of_the_file(tmp_path: Path, caplog) -> None:
+    """A quote opened and never closed used to swallow every row after it without a word.
+
+    (Two stray quotes pair up with each other, and the rows between them become one field;
+    that case is indistinguishable from a real multi-line field and is not handled.)
+    """
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "id,title,overview\n"
+        f'1,Up,"{OVERVIEW}\nsecond line of a properly quoted overview"\n'
+        '2,Alien,"A quote that never closes, in space\n'
+        f"3,Heat,{OVERVIEW}\n"
+        f"4,Jaws,{OVERVIEW}\n", "utf-8")
+    with caplog.at_level("WARNING", logger="recommender.catalog"):
+        frame, report = read_movies_csv(path)
+    assert frame["title"].tolist() == ["Up", "Heat", "Jaws"]
+    assert frame["overview"].iloc[0].endswith("second line of a properly quoted overview")
+    assert report.skipped == {"malformed_line": 1} and report.rows_read == 4
+    assert "never closes" in caplog.text and "line 4" in caplog.text
+
+
 def test_html_and_control_characters_are_cleaned(tmp_path: Path) -> None:
     """Overviews with HTML tags, entities and control characters become plain text."""
     path = write_csv(tmp_path / "m.csv", ["id", "title", "overview"], [[1, "Tom &amp; Jerry", "<b>Cat</b>\x07 and\tmouse &amp; more"]])
