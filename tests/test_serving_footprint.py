@@ -106,3 +106,15 @@ def test_malloc_arena_cap_applies_on_glibc() -> None:
     if not is_glibc:
         pytest.skip("not a glibc system")
     assert limit_malloc_arenas(2) is True
+
+
+def test_text_after_a_real_nltk_import_uses_it_and_leaves_it_intact() -> None:
+    out = run_python(
+        "import sys, json\n"
+        "import nltk\n"
+        "real = sys.modules['nltk']\n"
+        "from recommender import text\n"
+        "print(json.dumps({'same': sys.modules['nltk'] is real, 'stem': text.stem('generously'),\n"
+        "                  'tokenize': hasattr(sys.modules['nltk'], 'word_tokenize')}))"
+    )
+    assert out == {"same": True, "stem": "generous", "tokenize": True}
