@@ -65,6 +65,7 @@ def calibrate_folder(folder: Path, data_dir: Path) -> dict:
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     return {
         "offsets": config["logit_offsets"],
+        "objective": round(objective(offsets, sets), 6),
         "before": {n: score(y.tolist(), lg).summary() for n, (lg, y) in zip(names, sets)},
         "after": {n: score(y.tolist(), lg + offsets).summary() for n, (lg, y) in zip(names, sets)},
     }

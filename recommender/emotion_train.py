@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import random
+import shutil
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -162,6 +163,7 @@ def train(data_dir: Path, work_dir: Path, cfg: TrainConfig, device: str | None =
         torch.set_num_threads(max(1, torch.get_num_threads()))
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work_dir / "last", ignore_errors=True)  # only this run's last epoch is a candidate
     log_path = work_dir / "train_log.jsonl"
     log_path.write_text("")
 

@@ -93,3 +93,34 @@ def test_hf_option_refuses_unknown_labels_at_start_up(tmp_path):
     folder = _tiny_hf_model(tmp_path / "hf", ["joy", "optimism"])
     with pytest.raises(EmotionModelError, match="optimism"):
         load_emotion_model(str(folder))
+
+
+def test_pipeline_calibrates_best_and_last_and_ships_the_higher(tmp_path):
+    """train-emotion end to end on the small data: both candidates scored after calibration,
+    the shipped folder is the higher one, and the card and metrics say which."""
+    need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
+    import argparse
+
+    from recommender.emotion import OnnxEmotionClassifier
+    from recommender.emotion_pipeline import checkpoint_candidates, train_export_evaluate
+
+    data = write_emotion_data(tmp_path / "data")
+    work, out = tmp_path / "work", tmp_path / "model"
+    (work / "last").mkdir(parents=True)
+    (work / "last" / "model.pt").write_bytes(b"stale, from an earlier run")
+    args = argparse.Namespace(data=data, out=out, work=work, epochs=2, lr=1e-4, batch_size=8, seed=13,
+                              limit=None, device="cpu", export_only=False)
+    assert train_export_evaluate(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    candidates = metrics["candidates"]
+    assert set(candidates) == {c.name for c in checkpoint_candidates(work, work / "best")}
+    assert "best" in candidates and all(c["epoch"] in (1, 2) for c in candidates.values())
+    if "last" in candidates:
+        assert candidates["last"]["epoch"] == 2 and candidates["best"]["epoch"] == 1
+    shipped = max(candidates, key=lambda name: candidates[name]["calibrated_selection"])
+    assert metrics["checkpoint"] == shipped and metrics["best_epoch"] == candidates[shipped]["epoch"]
+    assert (out / "model.onnx").read_bytes() == (work / f"export-{shipped}" / "model.onnx").read_bytes()
+    assert json.loads((out / "config.json").read_text())["logit_offsets"] == metrics["calibration"]["offsets"]
+    card = " ".join((out / "README.md").read_text().split())
+    assert f"epoch {metrics['best_epoch']} of 2 (best: epoch {candidates['best']['epoch']}," in card
+    assert OnnxEmotionClassifier(out).predict_proba(["what a lovely day"]).shape == (1, 8)
