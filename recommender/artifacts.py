@@ -235,7 +235,8 @@ def verify_files(path: Path, manifest: dict) -> None:
             raise ArtifactError(f"artifact {file} is corrupt (sha256 differs from {MANIFEST_FILE}); {REBUILD_HINT}")
 
 
-def _read_catalog(path: Path) -> Catalog:
+def read_catalog(path: Path) -> Catalog:
+    """The catalog JSON-lines file as a Catalog (no verification: load_artifacts does that)."""
     films = []
     with path.open(encoding="utf-8") as lines:
         for line in lines:
@@ -251,7 +252,7 @@ def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifact
     manifest = read_manifest(path)
     verify_files(path, manifest)
     try:
-        catalog = _read_catalog(path / CATALOG_FILE)
+        catalog = read_catalog(path / CATALOG_FILE)
         tfidf = TfidfIndex.load(path / VOCAB_FILE, path / MATRIX_FILE)
         vectors = np.load(path / EMBEDDINGS_FILE, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - a readable-but-wrong file must not crash the app
@@ -294,14 +295,13 @@ def verify_rebuild(committed_dir: Path, rebuilt_dir: Path, min_cosine: float = 0
     for key in ("read", "kept", "skipped_by_reason"):
         if old.manifest["rows"].get(key) != new.manifest["rows"].get(key):
             problems.append(f"rows.{key}: committed {old.manifest['rows'].get(key)} != rebuilt {new.manifest['rows'].get(key)}")
-    old_ids = old.catalog.frame["movie_id"].tolist()
-    new_ids = new.catalog.frame["movie_id"].tolist()
+    old_films, new_films = old.catalog.films(), new.catalog.films()
+    old_ids = [f.movie_id for f in old_films]
+    new_ids = [f.movie_id for f in new_films]
     if old_ids != new_ids:
         problems.append(f"film ids differ ({len(set(old_ids) ^ set(new_ids))} not in both, or order changed)")
         return problems
-    if not old.catalog.frame.drop(columns=["genres", "keywords"]).equals(new.catalog.frame.drop(columns=["genres", "keywords"])) \
-            or old.catalog.frame["genres"].tolist() != new.catalog.frame["genres"].tolist() \
-            or old.catalog.frame["keywords"].tolist() != new.catalog.frame["keywords"].tolist():
+    if old_films != new_films:
         problems.append("catalog table values differ")
     if old.tfidf.terms != new.tfidf.terms:
         problems.append(f"TF-IDF vocabulary differs ({len(old.tfidf.terms)} vs {len(new.tfidf.terms)} terms)")

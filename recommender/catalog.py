@@ -17,7 +17,6 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -309,12 +308,15 @@ def read_raw_csv(source: Path | bytes) -> tuple[pd.DataFrame, int]:
     if b"\x00" in data[:65536]:
         raise CatalogError("movies CSV looks binary (NUL bytes); expected a UTF-8 text CSV")
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8-sig")
         encoding = "utf-8-sig"
     except UnicodeDecodeError:  # Excel-style exports: read as Windows-1252 rather than mangle
         encoding = "cp1252"
+        text = data.decode(encoding, errors="replace")
         log.warning("movies CSV is not UTF-8; reading it as Windows-1252")
-    data, unclosed = _drop_unclosed_quotes(data, encoding)
+    kept, unclosed = _drop_unclosed_quotes(text)
+    if unclosed:
+        data = kept.encode(encoding, errors="replace")
     options: dict[str, Any] = dict(dtype=str, keep_default_na=False, encoding=encoding,
                                    encoding_errors="replace")
     try:
@@ -339,14 +341,14 @@ def read_raw_csv(source: Path | bytes) -> tuple[pd.DataFrame, int]:
 MAX_UNCLOSED_QUOTES = 100
 
 
-def _drop_unclosed_quotes(data: bytes, encoding: str) -> tuple[bytes, int]:
-    """Remove each line that opens a quoted field never closed; returns (data, lines removed).
+def _drop_unclosed_quotes(text: str) -> tuple[str, int]:
+    """Remove each line that opens a quoted field never closed; returns (text, lines removed).
 
     Why: such a quote makes every CSV parser read the rest of the file as one field, and pandas
     then dropped all the rows after it without a word. Each removed line is logged and counted
     as a malformed line, so the build report shows the loss.
     """
-    lines = data.decode(encoding, errors="replace").splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
     removed: list[int] = []
     while len(removed) < MAX_UNCLOSED_QUOTES:
         reader = csv.reader(lines, strict=True)
@@ -363,11 +365,11 @@ def _drop_unclosed_quotes(data: bytes, encoding: str) -> tuple[bytes, int]:
         removed.append(start + len(removed))
         del lines[start - 1]
     if not removed:
-        return data, 0
+        return text, 0
     shown = ", ".join(str(n) for n in removed[:10]) + (" ..." if len(removed) > 10 else "")
     log.warning("movies CSV: %d line(s) open a quote that never closes and were skipped (line %s)",
                 len(removed), shown)
-    return "".join(lines).encode(encoding, errors="replace"), len(removed)
+    return "".join(lines), len(removed)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -419,11 +421,6 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self._films)
-
-    @cached_property
-    def frame(self) -> pd.DataFrame:
-        """The films as a typed pandas frame, built on first use (pandas costs ~90 MB)."""
-        return make_frame([{c: getattr(f, c) for c in FILM_COLUMNS} for f in self._films])
 
     def film(self, row: int) -> Film:
         return self._films[row]

@@ -82,8 +82,9 @@ def train_export_evaluate(args: argparse.Namespace) -> int:
         folder = args.work / f"export-{ckpt.name}"
         files = export_folder(ckpt, folder, args.work / f"export-{ckpt.name}-work")
         calibration = calibrate_folder(folder, args.data)
-        candidates[ckpt.name] = {"epoch": _epoch_of(ckpt), "calibrated_selection": calibration["objective"]}
-        print(f"{ckpt.name} checkpoint (epoch {_epoch_of(ckpt)}): calibrated selection {calibration['objective']:.4f}")
+        epoch = _epoch_of(ckpt)
+        candidates[ckpt.name] = {"epoch": epoch, "calibrated_selection": calibration["objective"]}
+        print(f"{ckpt.name} checkpoint (epoch {epoch}): calibrated selection {calibration['objective']:.4f}")
         if chosen is None or calibration["objective"] > chosen[2]["objective"]:
             chosen = (ckpt, files, calibration)
     best, files, calibration = chosen

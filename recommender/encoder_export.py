@@ -159,14 +159,11 @@ def export_encoder(out: Path = ENCODER_DIR, work: Path = PROJECT_ROOT / "runs" /
 
 def _check_texts() -> list[str]:
     """Film overviews from the committed catalog plus the dev-set descriptions."""
-    from .artifacts import CATALOG_FILE
+    from .artifacts import CATALOG_FILE, read_catalog
     from .config import get_settings
 
-    texts = []
     catalog = get_settings().artifacts_dir / CATALOG_FILE
-    if catalog.is_file():
-        with catalog.open(encoding="utf-8") as lines:
-            texts = [json.loads(line)["overview"] for _, line in zip(range(300), lines)]
+    texts = [f.overview for f in read_catalog(catalog).films()[:300]] if catalog.is_file() else []
     dev = json.loads((PROJECT_ROOT / "eval" / "synopsis_dev.json").read_text())
     return texts + [q["query"] for q in dev["queries"]]
 

@@ -141,12 +141,6 @@ def title_labels(_rec: "Recommender", catalog_size: int) -> dict[int, str]:
 # ---------------------------------------------------------------- film cards
 
 
-def poster_src(rec: "Recommendation", film: "Film | None") -> str | None:
-    """The TMDB poster when there is one, else the drawn placeholder card."""
-    src = safe_image_src(rec.poster_url)
-    return src if src is not None else placeholder_src(film)
-
-
 def placeholder_src(film: "Film | None") -> str | None:
     from recommender.posters import placeholder_svg
 
