@@ -263,3 +263,21 @@ def test_other_languages_get_a_note_not_an_error(rec, text, flagged):
     result = rec.recommend_for_mood(text, top_k=3, with_posters=False)
     assert (result.note is not None) == flagged
     assert result.recommendations
+
+
+@pytest.mark.parametrize("text", [
+    "an old man ties balloons to his house and flies away",
+    "the the and of",  # stop words only: no columns
+    "Une histoire d'amour à Paris, café et révolution",
+])
+def test_fast_tfidf_scores_equal_the_index_scores(rec, text):
+    """The one-pass gather in FastTfidf gives TfidfIndex's scores for text and for a film row."""
+    import numpy as np
+
+    fast = rec.lexical.query(text).scores()
+    np.testing.assert_allclose(fast, rec.tfidf.scores(text), rtol=1e-5, atol=1e-7)
+    assert fast.dtype == np.float32 and fast.shape == (len(rec.catalog),)
+    row = 42
+    by_row = rec.lexical.row_query(row).scores()
+    assert by_row[row] == pytest.approx(1.0, abs=1e-5)  # a film is its own best lexical match
+    np.testing.assert_allclose(by_row, (rec.tfidf.matrix @ rec.tfidf.matrix[row].T).toarray().ravel(), atol=1e-6)
