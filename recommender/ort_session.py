@@ -1,7 +1,12 @@
 """The one way this project opens and runs an ONNX model on the CPU.
 
 Why these choices (measured on the 2-core VM, see README "Measured"):
-- no busy-waiting: on shared cores spinning threads doubled the latency;
+- worker threads busy-wait between the operators of one run, and stop when the run ends:
+  waking a sleeping thread for each of ~150 small operators cost ~7% of the encoder's time,
+  while threads left spinning after a run doubled the latency of whatever ran next;
+- onnxruntime must not re-fuse Add + LayerNormalization into SkipLayerNormalization: its CPU
+  SkipLayerNormalization kernel took ~3x as long on a 70-token input (the encoder export
+  unfuses it on purpose; the emotion model ships fused and is unaffected);
 - no CPU memory arena: each run's activations stayed reserved in the arena, so the API's
   RSS grew with the number of requests in flight; plain malloc gives the memory back;
 - one model run at a time per `threads` cores, process-wide: sixteen requests in flight
@@ -41,8 +46,10 @@ class CpuSession:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         options.enable_cpu_mem_arena = False
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+        options.add_session_config_entry("session.force_spinning_stop", "1")
+        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"],
+                                             disabled_optimizers=["SkipLayerNormFusion"])
         self._slots = _run_slots(threads)
         self.input_names = frozenset(i.name for i in self._session.get_inputs())
         self.output_names = tuple(o.name for o in self._session.get_outputs())

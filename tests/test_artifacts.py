@@ -160,7 +160,7 @@ def test_manifest_records_rows_source_models_packages_and_time(built: Built) -> 
     assert m["columns"]["overview"] == "synopsis" and m["columns"]["genres"] == "genre"
     assert m["columns"]["year"] == "year" and "keywords" not in m["columns"]
     encoder = m["encoder"]
-    assert encoder["id"] == MODEL_ID == "all-MiniLM-L6-v2-reelmood-int8"
+    assert encoder["id"] == MODEL_ID == "all-MiniLM-L6-v2-reelmood-int8-v2"
     assert encoder["model_sha256"] == ONNX_SHA256 and encoder["tokenizer_sha256"] == TOKENIZER_SHA256
     assert m["packages"]["numpy"] == np.__version__ and m["packages"]["python"].count(".") == 2
     assert {"pandas", "onnxruntime", "tokenizers", "scikit-learn", "pyarrow"} <= set(m["packages"])

@@ -1,0 +1,37 @@
+"""The Annoy index choice: the forest with the least work per query that still meets the recall target."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import need
+from recommender.semantic import TREE_CHOICES, VectorIndex, annoy_available, recall_at_k, tune_index, tune_search_k, tuning_queries
+
+
+def _clustered(n: int = 1500, dim: int = 24, seed: int = 11) -> np.ndarray:
+    """Unit vectors around a few dozen centres, like films around genres."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(40, dim))
+    return (centres[rng.integers(0, 40, n)] + 0.5 * rng.normal(size=(n, dim))).astype(np.float32)
+
+
+def test_tune_index_picks_the_smallest_search_k_that_meets_the_target() -> None:
+    need("the annoy package (pip install -r requirements.txt)", annoy_available())
+    vectors = _clustered()
+    index, tuning = tune_index(vectors)
+    assert index.uses_annoy and index.n_trees in TREE_CHOICES and index.search_k == tuning.search_k
+    queries, exclude = tuning_queries(index.vectors)
+    assert recall_at_k(index, queries, exclude) >= 0.993  # re-measured, not read back
+    for trees in TREE_CHOICES:  # no other forest gets there with fewer candidates
+        other = tune_search_k(VectorIndex(vectors, n_trees=trees))
+        assert other is None or other.search_k >= tuning.search_k
+        if other is not None and other.search_k == tuning.search_k:
+            assert trees >= index.n_trees  # ties go to fewer trees
+    again, same = tune_index(vectors)  # counted, not timed: every build picks the same index
+    assert (again.n_trees, same.search_k) == (index.n_trees, tuning.search_k)
+
+
+def test_tune_search_k_without_annoy_is_exact() -> None:
+    index = VectorIndex(_clustered(200), use_annoy=False)
+    tuning = tune_search_k(index)
+    assert tuning is not None and tuning.search_k == 0 and tuning.recall_at_10 == 1.0
