@@ -3,7 +3,7 @@
 Why these choices (measured on the 2-core VM, see README "Measured"):
 - worker threads busy-wait between the operators of one run, and stop when the run ends:
   waking a sleeping thread for each of ~150 small operators cost ~7% of the encoder's time,
-  while threads left spinning after a run doubled the latency of whatever ran next;
+  while threads left spinning after a run slowed the Python work that came next;
 - onnxruntime must not re-fuse Add + LayerNormalization into SkipLayerNormalization: its CPU
   SkipLayerNormalization kernel took ~3x as long on a 70-token input (the encoder export
   unfuses it on purpose; the emotion model ships fused and is unaffected);
