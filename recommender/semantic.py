@@ -10,7 +10,7 @@ Without the annoy package the index answers with exact search (0.15 ms for 4,800
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
@@ -130,6 +130,7 @@ class Tuning:
     exact_ms: float
     annoy_ms: float
     curve: dict[int, float]
+    met: bool = True  # recall_at_10 reached the target at search_k
 
 
 def tuning_queries(vectors: np.ndarray, n: int = 400, seed: int = 7) -> tuple[np.ndarray, list[int]]:
@@ -167,20 +168,20 @@ def _mean_ms(fn, queries: np.ndarray) -> float:  # type: ignore[no-untyped-def]
 
 
 def tune_search_k(index: VectorIndex, target: float = 0.99, margin: float = 0.003,
-                  steps: tuple[int, ...] = SEARCH_K_STEPS) -> Tuning | None:
-    """Smallest search_k of `steps` with recall@10 >= target + margin, set on `index`; None when
-    none reaches it (the last step is kept then)."""
+                  steps: tuple[int, ...] = SEARCH_K_STEPS) -> Tuning:
+    """Smallest search_k of `steps` with recall@10 >= target + margin, set on `index`; when none
+    reaches it, the last step (met=False). Not timed: tune_index times the index it keeps."""
     queries, exclude = tuning_queries(index.vectors)
     if not index.uses_annoy:
-        return Tuning(0, 1.0, len(queries), _mean_ms(index.exact_search, queries), 0.0, {})
+        return Tuning(0, 1.0, len(queries), 0.0, 0.0, {})
     curve: dict[int, float] = {}
     for step in steps:
         index.search_k = step
         curve[step] = round(recall_at_k(index, queries, exclude), 4)
         if curve[step] >= target + margin:
-            return Tuning(step, curve[step], len(queries), _mean_ms(index.exact_search, queries),
-                          _mean_ms(index.search, queries), curve)
-    return None
+            break
+    return Tuning(index.search_k, curve[index.search_k], len(queries), 0.0, 0.0, curve,
+                  met=curve[index.search_k] >= target + margin)
 
 
 def tune_index(vectors: np.ndarray, trees: tuple[int, ...] = TREE_CHOICES,
@@ -190,20 +191,22 @@ def tune_index(vectors: np.ndarray, trees: tuple[int, ...] = TREE_CHOICES,
     Each tree count gets its smallest search_k; the smallest search_k wins (ties: fewer trees).
     search_k, the number of candidates a query gathers, is its cost; it is counted, not timed,
     so every build picks the same index. On TMDB 5000, 2 trees need 7,000 where 16 need 14,000,
-    and answer ~25% faster. Only steps below the best so far are tried for the next count."""
-    best: tuple[VectorIndex, Tuning] | None = None
+    and answer ~25% faster. Once one count meets the target, the next ones try only smaller
+    steps. When none meets it, the most trees at the largest step are kept."""
+    kept: tuple[VectorIndex, Tuning] | None = None
     for n_trees in sorted(trees):
         index = VectorIndex(vectors, n_trees=n_trees, seed=seed)
-        steps = SEARCH_K_STEPS if best is None else tuple(k for k in SEARCH_K_STEPS if k < best[1].search_k)
-        tuning = tune_search_k(index, steps=steps) if steps else None
-        if tuning is not None:
-            best = (index, tuning)
+        met_k = kept[1].search_k if kept is not None and kept[1].met else None
+        steps = tuple(k for k in SEARCH_K_STEPS if met_k is None or k < met_k)
+        if steps:
+            tuning = tune_search_k(index, steps=steps)
+            if tuning.met or met_k is None:
+                kept = (index, tuning)
         if not index.uses_annoy:
             break
-    if best is None:  # nothing reached the target: the most trees at the largest search_k
-        index = VectorIndex(vectors, n_trees=max(trees), seed=seed, search_k=SEARCH_K_STEPS[-1])
-        queries, exclude = tuning_queries(index.vectors)
-        recall = round(recall_at_k(index, queries, exclude), 4)
-        best = (index, Tuning(index.search_k, recall, len(queries), _mean_ms(index.exact_search, queries),
-                              _mean_ms(index.search, queries), {index.search_k: recall}))
-    return best
+    if kept is None:
+        raise ValueError("tune_index needs at least one tree count")
+    index, tuning = kept
+    queries, _ = tuning_queries(index.vectors)
+    annoy_ms = _mean_ms(index.search, queries) if index.uses_annoy else 0.0
+    return index, replace(tuning, exact_ms=_mean_ms(index.exact_search, queries), annoy_ms=annoy_ms)

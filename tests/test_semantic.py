@@ -24,9 +24,10 @@ def test_tune_index_picks_the_smallest_search_k_that_meets_the_target() -> None:
     assert recall_at_k(index, queries, exclude) >= 0.993  # re-measured, not read back
     for trees in TREE_CHOICES:  # no other forest gets there with fewer candidates
         other = tune_search_k(VectorIndex(vectors, n_trees=trees))
-        assert other is None or other.search_k >= tuning.search_k
-        if other is not None and other.search_k == tuning.search_k:
+        assert not other.met or other.search_k >= tuning.search_k
+        if other.met and other.search_k == tuning.search_k:
             assert trees >= index.n_trees  # ties go to fewer trees
+    assert tuning.annoy_ms > 0 and tuning.exact_ms > 0  # the kept index is timed
     again, same = tune_index(vectors)  # counted, not timed: every build picks the same index
     assert (again.n_trees, same.search_k) == (index.n_trees, tuning.search_k)
 
@@ -34,4 +35,12 @@ def test_tune_index_picks_the_smallest_search_k_that_meets_the_target() -> None:
 def test_tune_search_k_without_annoy_is_exact() -> None:
     index = VectorIndex(_clustered(200), use_annoy=False)
     tuning = tune_search_k(index)
-    assert tuning is not None and tuning.search_k == 0 and tuning.recall_at_10 == 1.0
+    assert tuning.met and tuning.search_k == 0 and tuning.recall_at_10 == 1.0
+
+
+def test_tune_search_k_keeps_the_last_step_when_the_target_is_out_of_reach() -> None:
+    need("the annoy package (pip install -r requirements.txt)", annoy_available())
+    index = VectorIndex(_clustered(300), n_trees=2)
+    tuning = tune_search_k(index, target=2.0, steps=(200, 400))
+    assert not tuning.met and tuning.search_k == index.search_k == 400
+    assert sorted(tuning.curve) == [200, 400] and tuning.recall_at_10 == tuning.curve[400]
