@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reelmood in one command.
 #   ./run.sh          set up .venv, build what is missing, start Redis if possible, open the app
-#   ./run.sh test     the same set-up, then the whole test suite (extra args go to pytest)
+#   ./run.sh test     the same set-up, then ruff, mypy, the import layers and the whole test suite (extra args go to pytest)
 #   ./run.sh api      the same set-up, then the REST API on 127.0.0.1:8000
 # Set-up is idempotent: packages are reinstalled only when a requirements file changed.
 set -euo pipefail
@@ -82,10 +82,21 @@ report_optional() {
   fi
 }
 
+static_checks() {
+  # The habits that keep the layout: lint + format, types, and the import layers (pyproject.toml).
+  say "static checks: ruff, mypy, import layers"
+  ruff check --quiet . && ruff format --check --quiet . || { say "ruff failed (ruff check --fix . && ruff format . mends most)"; exit 1; }
+  mypy --no-error-summary || { say "mypy failed"; exit 1; }
+  local layers
+  layers=$(lint-imports --no-cache 2>&1) || { echo "$layers"; say "an import breaks a layer contract (pyproject.toml [tool.importlinter])"; exit 1; }
+  echo "$layers" | grep -E "KEPT$" || true
+}
+
 setup_venv
 case "$MODE" in
   test)
     build_missing
+    static_checks
     say "running the test suite"
     exec python -m pytest "$@"
     ;;

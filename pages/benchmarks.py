@@ -22,41 +22,72 @@ def _short(name: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    )
     return fig
 
 
 def percentile_chart(report) -> go.Figure:
     names = [_short(s.name) for s in report.scenarios]
-    fig = go.Figure([
-        go.Bar(name="p50", x=names, y=[s.p50_ms for s in report.scenarios], marker_color="#F5C518",
-               text=[f"{s.p50_ms:,.1f}" for s in report.scenarios], textposition="outside"),
-        go.Bar(name="p95", x=names, y=[s.p95_ms for s in report.scenarios], marker_color="#8E6CEF",
-               text=[f"{s.p95_ms:,.1f}" for s in report.scenarios], textposition="outside"),
-    ])
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="p50",
+                x=names,
+                y=[s.p50_ms for s in report.scenarios],
+                marker_color="#F5C518",
+                text=[f"{s.p50_ms:,.1f}" for s in report.scenarios],
+                textposition="outside",
+            ),
+            go.Bar(
+                name="p95",
+                x=names,
+                y=[s.p95_ms for s in report.scenarios],
+                marker_color="#8E6CEF",
+                text=[f"{s.p95_ms:,.1f}" for s in report.scenarios],
+                textposition="outside",
+            ),
+        ]
+    )
     fig.update_yaxes(type="log", dtick=1, title="ms (log scale)")
     return _layout(fig, "p50 and p95 latency per scenario")
 
 
 def distribution_chart(report) -> go.Figure:
-    fig = go.Figure([
-        go.Box(y=s.samples_ms, name=_short(s.name), boxpoints="all", jitter=0.4, pointpos=0,
-               marker=dict(size=4, color=COLOURS[i % len(COLOURS)]), line=dict(width=1.5))
-        for i, s in enumerate(report.scenarios)
-    ])
+    fig = go.Figure(
+        [
+            go.Box(
+                y=s.samples_ms,
+                name=_short(s.name),
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                marker=dict(size=4, color=COLOURS[i % len(COLOURS)]),
+                line=dict(width=1.5),
+            )
+            for i, s in enumerate(report.scenarios)
+        ]
+    )
     fig.update_yaxes(type="log", dtick=1, title="ms (log scale)")
     fig.update_layout(showlegend=False)
     return _layout(fig, "Every request, per scenario")
 
 
 def cached_vs_uncached_chart(uncached, cached) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(
-        f"Uncached · p50 {uncached.p50_ms:,.2f} ms", f"Cached · p50 {cached.p50_ms:,.2f} ms"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        subplot_titles=(f"Uncached · p50 {uncached.p50_ms:,.2f} ms", f"Cached · p50 {cached.p50_ms:,.2f} ms"),
+    )
     for col, s, colour in ((1, uncached, "#F5A524"), (2, cached, "#2EC4B6")):
-        fig.add_trace(go.Histogram(x=s.samples_ms, nbinsx=15, marker_color=colour, name=s.name),
-                      row=1, col=col)
+        fig.add_trace(go.Histogram(x=s.samples_ms, nbinsx=15, marker_color=colour, name=s.name), row=1, col=col)
         fig.add_vline(x=s.p50_ms, line_dash="dash", line_color="#ECEDF2", row=1, col=col)
         fig.update_xaxes(title_text="ms", row=1, col=col)
     fig.update_yaxes(title_text="requests", row=1, col=1)
@@ -66,15 +97,29 @@ def cached_vs_uncached_chart(uncached, cached) -> go.Figure:
 
 def seed_chart(compared) -> go.Figure:
     names = [_short(s.name) for s in compared]
-    fig = go.Figure([
-        go.Bar(name="seed project (reported)", x=names, y=[s.seed_ms for s in compared],
-               marker_color="#5B6273", text=[f"{s.seed_ms:,.1f} ms" for s in compared],
-               textposition="outside"),
-        go.Bar(name="Reelmood (measured now, p50)", x=names, y=[s.p50_ms for s in compared],
-               marker_color="#F5C518", text=[f"{s.p50_ms:,.1f} ms<br>{s.seed_ms / s.p50_ms:,.1f}× faster"
-                                             if s.p50_ms > 0 else "" for s in compared],
-               textposition="outside"),
-    ])
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="seed project (reported)",
+                x=names,
+                y=[s.seed_ms for s in compared],
+                marker_color="#5B6273",
+                text=[f"{s.seed_ms:,.1f} ms" for s in compared],
+                textposition="outside",
+            ),
+            go.Bar(
+                name="Reelmood (measured now, p50)",
+                x=names,
+                y=[s.p50_ms for s in compared],
+                marker_color="#F5C518",
+                text=[
+                    f"{s.p50_ms:,.1f} ms<br>{s.seed_ms / s.p50_ms:,.1f}× faster" if s.p50_ms > 0 else ""
+                    for s in compared
+                ],
+                textposition="outside",
+            ),
+        ]
+    )
     fig.update_traces(cliponaxis=False, textfont_size=11)
     fig.update_layout(uniformtext=dict(minsize=10, mode="show"))
     fig.update_yaxes(type="log", dtick=1, title="ms (log scale)")
@@ -82,17 +127,25 @@ def seed_chart(compared) -> go.Figure:
 
 
 def summary_rows(report) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "scenario": s.name, "runs": s.runs, "p50 ms": round(s.p50_ms, 3),
-        "p95 ms": round(s.p95_ms, 3), "mean ms": round(s.mean_ms, 3),
-        "seed ms": s.seed_ms, "× faster than seed": round(s.seed_ms / s.p50_ms, 1)
-        if s.seed_ms and s.p50_ms > 0 else None,
-        "× faster than scenario 1": round(s.speedup_vs_first, 1) if s.speedup_vs_first else None,
-    } for s in report.scenarios])
+    return pd.DataFrame(
+        [
+            {
+                "scenario": s.name,
+                "runs": s.runs,
+                "p50 ms": round(s.p50_ms, 3),
+                "p95 ms": round(s.p95_ms, 3),
+                "mean ms": round(s.mean_ms, 3),
+                "seed ms": s.seed_ms,
+                "× faster than seed": round(s.seed_ms / s.p50_ms, 1) if s.seed_ms and s.p50_ms > 0 else None,
+                "× faster than scenario 1": round(s.speedup_vs_first, 1) if s.speedup_vs_first else None,
+            }
+            for s in report.scenarios
+        ]
+    )
 
 
 def show_report(report) -> None:
-    from recommender.bench import S2, S3
+    from recommender.serving.bench import S2, S3
 
     by_name = {s.name: s for s in report.scenarios}
     compared = [s for s in report.scenarios if s.seed_ms]
@@ -111,18 +164,24 @@ def show_report(report) -> None:
     right.plotly_chart(distribution_chart(report), key="bench_distribution", config=PLOT_CONFIG)
     left, right = st.columns(2)
     if uncached is not None and cached is not None:
-        left.plotly_chart(cached_vs_uncached_chart(uncached, cached), key="bench_cache",
-                          config=PLOT_CONFIG)
+        left.plotly_chart(cached_vs_uncached_chart(uncached, cached), key="bench_cache", config=PLOT_CONFIG)
     if compared:
         right.plotly_chart(seed_chart(compared), key="bench_seed", config=PLOT_CONFIG)
 
     number = st.column_config.NumberColumn
-    st.dataframe(summary_rows(report), hide_index=True, width="stretch", column_config={
-        "p50 ms": number(format="%.2f"), "p95 ms": number(format="%.2f"),
-        "mean ms": number(format="%.2f"), "seed ms": number(format="%.1f"),
-        "× faster than seed": number(format="%.1f×"),
-        "× faster than scenario 1": number(format="%.1f×"),
-    })
+    st.dataframe(
+        summary_rows(report),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "p50 ms": number(format="%.2f"),
+            "p95 ms": number(format="%.2f"),
+            "mean ms": number(format="%.2f"),
+            "seed ms": number(format="%.1f"),
+            "× faster than seed": number(format="%.1f×"),
+            "× faster than scenario 1": number(format="%.1f×"),
+        },
+    )
     st.caption(
         f"Emotion model on a 20-word text: {report.emotion_p50_ms:.1f} ms p50 · sentence encoder on "
         f"a 60-word synopsis: {report.encoder_p50_ms:.1f} ms p50 · cache backend: "
@@ -140,17 +199,25 @@ st.caption(
 
 rec = ui.get_recommender()
 if rec is not None:
-    runs = st.slider("Runs per scenario", 5, 50, DEFAULT_RUNS, 5, key="bench_runs",
-                     help="The command-line benchmark uses 50. The uncached path runs at most 10 times.")
+    runs = st.slider(
+        "Runs per scenario",
+        5,
+        50,
+        DEFAULT_RUNS,
+        5,
+        key="bench_runs",
+        help="The command-line benchmark uses 50. The uncached path runs at most 10 times.",
+    )
     if st.button("Run benchmarks", type="primary", icon=":material/play_arrow:", key="bench_go"):
-        from recommender.bench import run_scenarios
+        from recommender.serving.bench import run_scenarios
 
         st.session_state.pop("bench_report", None)
         bar = st.progress(0.0, text="Warming up…")
         with ui.friendly_errors("running the benchmarks"):
             st.session_state["bench_report"] = run_scenarios(
-                rec, runs=runs, progress=lambda f, label: bar.progress(
-                    min(1.0, max(0.0, f)), text=f"Running: {label}"),
+                rec,
+                runs=runs,
+                progress=lambda f, label: bar.progress(min(1.0, max(0.0, f)), text=f"Running: {label}"),
             )
         bar.empty()
 

@@ -32,25 +32,33 @@ if rec is not None:
     first_year, last_year, languages = ui.filter_options(rec, len(rec.catalog))
     with st.form("mood_form", border=False):
         text = st.text_area(
-            "How are you feeling?", key="mood_text", height=110,
+            "How are you feeling?",
+            key="mood_text",
+            height=110,
             placeholder="e.g. Long week, feeling flat, could use something warm and funny",
         )
         mode = st.segmented_control(
-            "What should the films do?", list(MODES), format_func=MODES.__getitem__,
-            default="match", required=True, key="mood_mode",
+            "What should the films do?",
+            list(MODES),
+            format_func=MODES.__getitem__,
+            default="match",
+            required=True,
+            key="mood_mode",
         )
         with st.expander("Filters"):
             c1, c2, c3 = st.columns(3)
-            years = c1.slider("Release years", first_year, last_year, (first_year, last_year),
-                              key="mood_years")
+            years = c1.slider("Release years", first_year, last_year, (first_year, last_year), key="mood_years")
             min_rating = c2.slider("Minimum rating", 0.0, 10.0, 0.0, 0.5, key="mood_rating")
-            language = c3.selectbox("Original language", ["any", *languages],
-                                    format_func=lambda c: "Any language" if c == "any"
-                                    else ui.language_label(c), key="mood_language")
+            language = c3.selectbox(
+                "Original language",
+                ["any", *languages],
+                format_func=lambda c: "Any language" if c == "any" else ui.language_label(c),
+                key="mood_language",
+            )
         submitted = st.form_submit_button("Find films", type="primary", icon=":material/movie:")
 
     if submitted:
-        from recommender.service import MoodFilters
+        from recommender.serving.service import MoodFilters
 
         st.session_state.pop("mood_result", None)
         filters = MoodFilters(
@@ -61,7 +69,10 @@ if rec is not None:
         )
         with ui.friendly_errors("finding films for your mood"), st.spinner("Reading your mood…"):
             st.session_state["mood_result"] = rec.recommend_for_mood(
-                text or "", top_k=10, mode=mode or "match", filters=filters,
+                text or "",
+                top_k=10,
+                mode=mode or "match",
+                filters=filters,
             )
 
     result = st.session_state.get("mood_result")
@@ -70,14 +81,11 @@ if rec is not None:
         if result.note:
             st.info(result.note, icon=":material/translate:")
         chart_col, genre_col = st.columns([3, 2])
-        chart_col.plotly_chart(ui.emotion_chart(result.emotions), key="emotion_chart",
-                               config={"displayModeBar": False})
+        chart_col.plotly_chart(ui.emotion_chart(result.emotions), key="emotion_chart", config={"displayModeBar": False})
         if result.genres:
-            genre_col.plotly_chart(ui.genre_chart(result.genres), key="genre_chart",
-                                   config={"displayModeBar": False})
+            genre_col.plotly_chart(ui.genre_chart(result.genres), key="genre_chart", config={"displayModeBar": False})
         if result.recommendations:
-            st.subheader(f"{len(result.recommendations)} films "
-                         f"{MODE_TITLES.get(result.mode, '')}")
+            st.subheader(f"{len(result.recommendations)} films {MODE_TITLES.get(result.mode, '')}")
             ui.render_cards(result.recommendations, ui.film_lookup(rec))
             ui.poster_attribution()
         else:

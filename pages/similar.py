@@ -15,16 +15,22 @@ if rec is not None:
 
     with by_synopsis, st.form("synopsis_form", border=False):
         synopsis = st.text_area(
-            "Synopsis", key="similar_synopsis", height=140,
+            "Synopsis",
+            key="similar_synopsis",
+            height=140,
             placeholder="e.g. A retired hitman is pulled back into the underworld when "
-                        "gangsters kill the puppy his late wife left him.",
+            "gangsters kill the puppy his late wife left him.",
         )
         synopsis_go = st.form_submit_button("Find similar films", type="primary", icon=":material/search:")
 
     with by_title, st.form("title_form", border=False):
         movie_id = st.selectbox(
-            "Film", list(labels), index=None, format_func=labels.__getitem__,
-            placeholder="Start typing a title…", key="similar_title",
+            "Film",
+            list(labels),
+            index=None,
+            format_func=labels.__getitem__,
+            placeholder="Start typing a title…",
+            key="similar_title",
         )
         title_go = st.form_submit_button("Find films like this", type="primary", icon=":material/local_movies:")
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from recommender.config import PROJECT_ROOT
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -23,8 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train-emotion", help="fine-tune, export and evaluate the emotion model")
     t.add_argument("--data", type=Path, default=DEFAULT_DATA)
     t.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "emotion")
-    t.add_argument("--work", type=Path, default=PROJECT_ROOT / "runs" / "emotion",
-                   help="checkpoints, intermediate ONNX files and the training log")
+    t.add_argument(
+        "--work",
+        type=Path,
+        default=PROJECT_ROOT / "runs" / "emotion",
+        help="checkpoints, intermediate ONNX files and the training log",
+    )
     t.add_argument("--epochs", type=int, default=3)
     t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--batch-size", type=int, default=32)
@@ -39,8 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", type=Path, help="also write the figures here")
 
     sub.add_parser("evaluate-search", help="dense vs TF-IDF vs hybrid synopsis search on eval/")
-    sub.add_parser("export-encoder", help="re-create models/encoder/model.onnx (int8) from the float "
-                   "MiniLM weights (needs requirements-train.txt)")
+    sub.add_parser(
+        "export-encoder",
+        help="re-create models/encoder/model.onnx (int8) from the float MiniLM weights (needs requirements-train.txt)",
+    )
 
     be = sub.add_parser("bench", help="latency scenarios (cached vs uncached, synopsis search)")
     be.add_argument("--json", type=Path, help="also write the report here")
@@ -60,11 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one clear line, not a traceback, for expected failures
-        from .emotion_data import DataMissingError
+        from recommender.emotion.training.data import DataMissingError
 
-        known = (DataMissingError,)
+        known: tuple[type[Exception], ...] = (DataMissingError,)
         try:
-            from .artifacts import ArtifactError
+            from recommender.artifacts import ArtifactError
 
             known += (ArtifactError,)
         except ImportError:
@@ -77,31 +83,31 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
-        from .artifacts import build_main
+        from recommender.build import build_main
 
         return build_main(args.movies_csv, args.out)
     if args.command == "train-emotion":
-        from .emotion_pipeline import train_export_evaluate
+        from recommender.emotion.training.pipeline import train_export_evaluate
 
         return train_export_evaluate(args)
     if args.command == "evaluate-emotion":
-        from .emotion_eval import main as evaluate
+        from recommender.emotion.training.evaluate import main as evaluate
 
         return evaluate(args.data, args.model, args.json)
     if args.command == "evaluate-search":
-        from .search_eval import main as evaluate_search
+        from recommender.evaluation.search import main as evaluate_search
 
         return evaluate_search()
     if args.command == "export-encoder":
-        from .encoder_export import main as export_encoder
+        from recommender.search.encoder_export import main as export_encoder
 
         return export_encoder()
     if args.command == "bench":
-        from .bench import main as bench
+        from recommender.serving.bench import main as bench
 
         return bench(args.json, args.runs)
     if args.command == "serve":
-        from .api import serve
+        from recommender.serving.api import serve
 
         serve(args.host, args.port)
         return 0

@@ -26,7 +26,7 @@ def _secret(name: str) -> str | None:
         from streamlit.runtime import exists
 
         if exists():
-            return st.secrets.get(name)  # type: ignore[no-any-return]
+            return st.secrets.get(name)
     except Exception:  # no streamlit, no secrets file, or a malformed one: treat as unset
         return None
     return None

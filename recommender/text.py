@@ -13,12 +13,13 @@ import sys
 import threading
 import types
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # catalog imports text, not the other way round at run time
-    from .catalog import Film
+    pass
 
 MAX_QUERY_CHARS = 20_000
 """Longer user input is cut: the stemmer and the encoder gain nothing from more."""
@@ -66,8 +67,14 @@ def fold(s: str) -> str:
 
 
 _NLTK_LOCK = threading.Lock()
-_NLTK_SNOWBALL_NEEDS = ("nltk.redos", "nltk.termsec", "nltk.stem.api", "nltk.stem.util", "nltk.stem.porter",
-                        "nltk.stem.snowball")
+_NLTK_SNOWBALL_NEEDS = (
+    "nltk.redos",
+    "nltk.termsec",
+    "nltk.stem.api",
+    "nltk.stem.util",
+    "nltk.stem.porter",
+    "nltk.stem.snowball",
+)
 
 
 def _nltk_english_stemmer() -> Callable[[str], str]:
@@ -95,13 +102,15 @@ def _nltk_english_stemmer() -> Callable[[str], str]:
             for name, path in parents.items():
                 module = types.ModuleType(name)
                 if path is None:
-                    module.stopwords = None  # read only with ignore_stopwords=True, never used here
+                    setattr(module, "stopwords", None)  # noqa: B010 - read only with ignore_stopwords=True, never used here
                 else:
                     module.__path__ = [str(path)]
                 sys.modules[name] = module
             for name in _NLTK_SNOWBALL_NEEDS:
                 file = root.joinpath(*name.split(".")[1:]).with_suffix(".py")
                 mod_spec = importlib.util.spec_from_file_location(name, file)
+                if mod_spec is None or mod_spec.loader is None:
+                    raise ImportError(f"cannot load {file}")
                 module = importlib.util.module_from_spec(mod_spec)
                 sys.modules[name] = module
                 mod_spec.loader.exec_module(module)
@@ -124,7 +133,8 @@ def stem(word: str) -> str:
 
 
 STOP_WORDS = frozenset(
-    line.strip() for line in Path(__file__).with_name("english_stop_words.txt").read_text().splitlines()
+    line.strip()
+    for line in Path(__file__).with_name("english_stop_words.txt").read_text().splitlines()
     if line.strip() and not line.startswith("#")
 )
 """scikit-learn's ENGLISH_STOP_WORDS, from a data file so serving never imports scikit-learn."""
@@ -135,32 +145,13 @@ def words(text: str) -> list[str]:
 
     Single characters and bare numbers other than 4-digit years are dropped.
     """
-    return [t for t in _WORD.findall(fold(text[:MAX_QUERY_CHARS]))
-            if len(t) > 1 and t not in STOP_WORDS and (len(t) == 4 or not t.isdigit())]
+    return [
+        t
+        for t in _WORD.findall(fold(text[:MAX_QUERY_CHARS]))
+        if len(t) > 1 and t not in STOP_WORDS and (len(t) == 4 or not t.isdigit())
+    ]
 
 
 def tokenize(text: str) -> list[str]:
     """Stemmed tokens for TF-IDF (Snowball; scikit-learn's English stop words)."""
     return [stem(w) for w in words(text)]
-
-
-def film_document(film: Film) -> str:
-    """The text TF-IDF indexes for a film: overview, genres, keywords and tagline."""
-    parts = [film.overview, " ".join(film.genres), " ".join(film.keywords), film.tagline]
-    return " ".join(p for p in parts if p)
-
-
-def enriched_text(film: Film) -> str:
-    """Context-enriched text a film's sentence embedding is computed from.
-
-    'Genre: Drama, Romance. Year: 1997. Title: Titanic. Overview: ...' -- genre and period
-    pull films of the same kind together, not only films with similar plot words.
-    """
-    parts = []
-    if film.genres:
-        parts.append(f"Genre: {', '.join(film.genres)}.")
-    if film.year:
-        parts.append(f"Year: {film.year}.")
-    parts.append(f"Title: {film.title}.")
-    parts.append(f"Overview: {film.overview}")
-    return " ".join(parts)

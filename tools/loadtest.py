@@ -75,6 +75,7 @@ async def run(url: str, n: int, concurrency: int, timeout_s: float) -> dict:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout_s) as client:
+
         async def worker() -> None:
             while True:
                 try:
@@ -102,10 +103,18 @@ async def run(url: str, n: int, concurrency: int, timeout_s: float) -> dict:
         return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] if lat else float("nan")
 
     return {
-        "requests": n, "concurrency": concurrency, "wall_s": round(wall, 2),
-        "throughput_rps": round(n / wall, 1), "errors": sum(errors.values()), "errors_by_kind": errors,
-        "latency_ms": {"p50": round(pct(50), 1), "p95": round(pct(95), 1), "p99": round(pct(99), 1),
-                       "max": round(lat[-1], 1) if lat else None},
+        "requests": n,
+        "concurrency": concurrency,
+        "wall_s": round(wall, 2),
+        "throughput_rps": round(n / wall, 1),
+        "errors": sum(errors.values()),
+        "errors_by_kind": errors,
+        "latency_ms": {
+            "p50": round(pct(50), 1),
+            "p95": round(pct(95), 1),
+            "p99": round(pct(99), 1),
+            "max": round(lat[-1], 1) if lat else None,
+        },
     }
 
 
@@ -126,8 +135,12 @@ def free_port() -> int:
 
 def spawn_server(port: int, timeout_s: float = 120.0) -> subprocess.Popen:
     """`python -m recommender serve` on 127.0.0.1:port; waits for /health."""
-    proc = subprocess.Popen([sys.executable, "-m", "recommender", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

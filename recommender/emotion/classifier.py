@@ -12,13 +12,13 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from .config import PROJECT_ROOT, get_settings
-from .emotion_data import LABELS
-from .ort_session import CpuSession
+from recommender.config import PROJECT_ROOT, get_settings
+from recommender.emotion.labels import LABELS
+from recommender.onnx.session import CpuSession
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,21 @@ DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "emotion"
 
 # How the labels of well-known public emotion models map onto ours.
 FOREIGN_LABELS: dict[str, str] = {
-    "sadness": "sadness", "sad": "sadness", "grief": "sadness",
-    "joy": "joy", "happiness": "joy", "happy": "joy",
+    "sadness": "sadness",
+    "sad": "sadness",
+    "grief": "sadness",
+    "joy": "joy",
+    "happiness": "joy",
+    "happy": "joy",
     "love": "love",
-    "anger": "anger", "angry": "anger",
-    "fear": "fear", "scared": "fear",
+    "anger": "anger",
+    "angry": "anger",
+    "fear": "fear",
+    "scared": "fear",
     "surprise": "surprise",
     "disgust": "disgust",
-    "neutral": "neutral", "others": "neutral",
+    "neutral": "neutral",
+    "others": "neutral",
 }
 
 
@@ -154,12 +161,10 @@ class HFEmotionClassifier:
                 f"EMOTION_MODEL={spec} needs transformers and torch: pip install -r requirements-train.txt"
             ) from exc
         self._pipe = pipeline("text-classification", model=spec, top_k=None)
-        foreign = list(self._pipe.model.config.id2label.values())
+        foreign = list((self._pipe.model.config.id2label or {}).values())
         unknown = [name for name in foreign if name.lower() not in FOREIGN_LABELS]
         if unknown:
-            raise EmotionModelError(
-                f"{spec} has labels {unknown} that map to none of {LABELS}; extend FOREIGN_LABELS"
-            )
+            raise EmotionModelError(f"{spec} has labels {unknown} that map to none of {LABELS}; extend FOREIGN_LABELS")
         self.labels = LABELS
         self.name = spec
         self.model_id = hashlib.sha256(spec.encode()).hexdigest()[:12]
@@ -167,7 +172,7 @@ class HFEmotionClassifier:
 
     def predict_batch(self, texts: list[str]) -> list[dict[str, float]]:
         with self._lock:
-            raw = self._pipe(_clean(texts), truncation=True)
+            raw: list[list[dict[str, Any]]] = self._pipe(_clean(texts), truncation=True)  # type: ignore[assignment]
         out = []
         for scores in raw:
             probs = dict.fromkeys(LABELS, 0.0)

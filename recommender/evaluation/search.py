@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from .config import PROJECT_ROOT
-from .tfidf_query import FastTfidf
-from .hybrid import DEFAULT_ALPHA, DEFAULT_POOL, FusionParams, hybrid_search, top_rows
+from recommender.config import PROJECT_ROOT
+from recommender.search.hybrid import DEFAULT_ALPHA, DEFAULT_POOL, FusionParams, hybrid_search, top_rows
+from recommender.search.tfidf_query import FastTfidf
 
 DEV_SET = PROJECT_ROOT / "eval" / "synopsis_dev.json"
 RESULTS_JSON = PROJECT_ROOT / "eval" / "search_results.json"
@@ -65,15 +65,18 @@ class Evaluator:
         self.index = artifacts.index
         self.encoder = encoder
         stored = getattr(self.index, "vectors", None)
-        self.vectors = stored if stored is not None else np.stack(
-            [self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
+        self.vectors = (
+            stored
+            if stored is not None
+            else np.stack([self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
+        )
 
     def _query(self, vector: np.ndarray, lexical: np.ndarray, exclude: frozenset[int]) -> Query:
         dense = self.index.search(vector, DEPTH, exclude_rows=exclude)
         return Query(vector, lexical, exclude, dense)
 
     def text_query(self, text: str) -> Query:
-        from .service import MAX_SYNOPSIS_CHARS, clean_user_text
+        from recommender.serving.inputs import MAX_SYNOPSIS_CHARS, clean_user_text
 
         cleaned = clean_user_text(text, MAX_SYNOPSIS_CHARS, "synopsis")
         return self._query(self.encoder.encode_one(cleaned), self.lexical_index.query(cleaned).scores(), frozenset())
@@ -94,12 +97,16 @@ class Evaluator:
     def hybrid(self, params: FusionParams) -> Ranker:
         def rank(q: Query) -> list[int]:
             hits = hybrid_search(
-                q.vector, q.lexical,
+                q.vector,
+                q.lexical,
                 dense_search=lambda v, n, ex: q.dense[:n],
                 vectors=lambda rows: self.vectors[rows],
-                k=DEPTH, exclude=q.exclude, params=params,
+                k=DEPTH,
+                exclude=q.exclude,
+                params=params,
             )
             return [h.row for h in hits]
+
         return rank
 
     def rrf(self, q: Query) -> list[int]:
@@ -110,8 +117,9 @@ class Evaluator:
         return [r for r, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))][:DEPTH]
 
 
-def score_method(name: str, ranker: Ranker, text_queries: list[tuple[Query, int]],
-                 group_queries: list[tuple[Query, set[int]]]) -> MethodScores:
+def score_method(
+    name: str, ranker: Ranker, text_queries: list[tuple[Query, int]], group_queries: list[tuple[Query, set[int]]]
+) -> MethodScores:
     hit1 = hit10 = rr = 0.0
     for q, target in text_queries:
         ranking = ranker(q)
@@ -148,21 +156,28 @@ def evaluate(artifacts, encoder, dev: dict) -> dict:
     methods = [
         score_method("dense only", ev.dense, text_queries, group_queries),
         score_method("TF-IDF only", ev.lexical, text_queries, group_queries),
-        score_method(f"hybrid (alpha={shipped.alpha}, pool={shipped.pool})", ev.hybrid(shipped),
-                     text_queries, group_queries),
+        score_method(
+            f"hybrid (alpha={shipped.alpha}, pool={shipped.pool})", ev.hybrid(shipped), text_queries, group_queries
+        ),
         score_method(f"hybrid RRF (k={RRF_K}), reference", ev.rrf, text_queries, group_queries),
     ]
     grid = []
     for pool in POOLS:
         for alpha in ALPHAS:
-            s = score_method(f"alpha={alpha}, pool={pool}", ev.hybrid(FusionParams(alpha, pool)),
-                             text_queries, group_queries)
+            s = score_method(
+                f"alpha={alpha}, pool={pool}", ev.hybrid(FusionParams(alpha, pool)), text_queries, group_queries
+            )
             grid.append({"alpha": alpha, "pool": pool, **asdict(s)})
     best = max(grid, key=lambda g: (round(g["mrr"], 4), g["group_recall_at_10"], -abs(g["alpha"] - 0.5)))
     return {
-        "queries": len(text_queries), "groups": len(dev["groups"]), "group_queries": len(group_queries),
-        "missing_movie_ids": missing, "methods": [asdict(m) for m in methods],
-        "shipped": asdict(shipped), "grid_best": best, "grid": grid,
+        "queries": len(text_queries),
+        "groups": len(dev["groups"]),
+        "group_queries": len(group_queries),
+        "missing_movie_ids": missing,
+        "methods": [asdict(m) for m in methods],
+        "shipped": asdict(shipped),
+        "grid_best": best,
+        "grid": grid,
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -171,13 +186,18 @@ def table(results: dict) -> str:
     head = f"| {'method':<36} | hit@1 | hit@10 |   MRR | group recall@10 |"
     lines = [head, "|" + "-" * 38 + "|------:|-------:|------:|----------------:|"]
     for m in results["methods"]:
-        lines.append(f"| {m['method']:<36} | {m['hit_at_1']:.3f} | {m['hit_at_10']:>6.3f} | {m['mrr']:.3f} "
-                     f"| {m['group_recall_at_10']:>15.3f} |")
+        lines.append(
+            f"| {m['method']:<36} | {m['hit_at_1']:.3f} | {m['hit_at_10']:>6.3f} | {m['mrr']:.3f} "
+            f"| {m['group_recall_at_10']:>15.3f} |"
+        )
     b = results["grid_best"]
-    lines += ["", f"{results['queries']} written descriptions, {results['groups']} sequel groups "
-                  f"({results['group_queries']} more-like-this queries).",
-              f"Grid best: alpha={b['alpha']}, pool={b['pool']} (MRR {b['mrr']:.3f}, "
-              f"group recall@10 {b['group_recall_at_10']:.3f})."]
+    lines += [
+        "",
+        f"{results['queries']} written descriptions, {results['groups']} sequel groups "
+        f"({results['group_queries']} more-like-this queries).",
+        f"Grid best: alpha={b['alpha']}, pool={b['pool']} (MRR {b['mrr']:.3f}, "
+        f"group recall@10 {b['group_recall_at_10']:.3f}).",
+    ]
     return "\n".join(lines)
 
 
@@ -188,8 +208,8 @@ def hybrid_wins(results: dict) -> bool:
 
 def main() -> int:
     """CLI: evaluate, print the table, write eval/search_results.{json,md}."""
-    from .artifacts import load_artifacts
-    from .encoder import load_encoder
+    from recommender.artifacts import load_artifacts
+    from recommender.search.encoder import load_encoder
 
     results = evaluate(load_artifacts(), load_encoder(), load_dev_set())
     text = table(results)
@@ -198,7 +218,9 @@ def main() -> int:
     RESULTS_MD.write_text(
         "# Synopsis search on the dev set\n\nGenerated by `python -m recommender evaluate-search` "
         "from `eval/synopsis_dev.json`.\nMRR is MRR@100; group recall@10 is, for each film of a "
-        "sequel group, the share of its siblings in its top 10.\n\n" + text + "\n", encoding="utf-8")
+        "sequel group, the share of its siblings in its top 10.\n\n" + text + "\n",
+        encoding="utf-8",
+    )
     ok = hybrid_wins(results)
     print("\nhybrid beats both single methods on MRR" if ok else "\nWARNING: hybrid does not beat both on MRR")
     return 0 if ok else 1

@@ -7,10 +7,10 @@ blended (60% fear + 30% sadness gives a mix), so a model's second opinion is not
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
 
 MODES: tuple[str, ...] = ("match", "lift")
 DATA_FILE = Path(__file__).with_name("mood_genres.json")

@@ -6,15 +6,16 @@ request is a handful of vector operations over ~5,000 rows (well under a millise
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .moods import ScoreWeights
+from recommender.mood.genre_table import ScoreWeights
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from recommender.catalog.lookup import Catalog
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,4 @@ def rank_mood(
     k = min(top_k, n_candidates)
     part = np.argpartition(score, len(score) - k)[-k:] if k < len(score) else np.arange(len(score))
     order = part[np.lexsort((part, -score[part]))][:k]  # ties: lower row first (stable)
-    return [
-        RankedFilm(int(i), float(score[i]), float(fit[i]), float(text[i]), float(table.quality[i]))
-        for i in order
-    ]
+    return [RankedFilm(int(i), float(score[i]), float(fit[i]), float(text[i]), float(table.quality[i])) for i in order]

@@ -48,8 +48,9 @@ class CpuSession:
         options.enable_cpu_mem_arena = False
         options.add_session_config_entry("session.intra_op.allow_spinning", "1")
         options.add_session_config_entry("session.force_spinning_stop", "1")
-        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"],
-                                             disabled_optimizers=["SkipLayerNormFusion"])
+        self._session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"], disabled_optimizers=["SkipLayerNormFusion"]
+        )
         self._slots = _run_slots(threads)
         self.input_names = frozenset(i.name for i in self._session.get_inputs())
         self.output_names = tuple(o.name for o in self._session.get_outputs())

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROJECT_ROOT, get_settings
-from .ort_session import CpuSession
-from .wheels import MINILM_FLOAT_WHEEL, WheelError, fetch, sha256_file
+from recommender.config import PROJECT_ROOT, get_settings
+from recommender.onnx.session import CpuSession
+from recommender.wheels import MINILM_FLOAT_WHEEL, WheelError, fetch, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class EncoderFiles:
         return {
             "id": MODEL_ID,
             "model": "models/encoder/model.onnx (python -m recommender export-encoder, from "
-                     f"{MINILM_FLOAT_WHEEL.name}=={MINILM_FLOAT_WHEEL.version})",
+            f"{MINILM_FLOAT_WHEEL.name}=={MINILM_FLOAT_WHEEL.version})",
             "model_sha256": self.model_sha256,
             "tokenizer": f"{MINILM_FLOAT_WHEEL.name}=={MINILM_FLOAT_WHEEL.version}:{TOKENIZER_MEMBER}",
             "tokenizer_sha256": self.tokenizer_sha256,
@@ -64,8 +64,7 @@ class EncoderFiles:
 class SentenceEncoder:
     """Texts -> (k, 384) float32 unit vectors."""
 
-    def __init__(self, model_path: Path, tokenizer_path: Path, threads: int = 2,
-                 batch_size: int = 32) -> None:
+    def __init__(self, model_path: Path, tokenizer_path: Path, threads: int = 2, batch_size: int = 32) -> None:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
@@ -148,8 +147,10 @@ def encoder_files() -> EncoderFiles:
             return _FILES
         model = MODEL_PATH
         if not model.is_file():
-            raise EncoderError(f"{model} is missing: `git checkout models/encoder`, or re-create it with "
-                               "`python -m recommender export-encoder` (needs requirements-train.txt)")
+            raise EncoderError(
+                f"{model} is missing: `git checkout models/encoder`, or re-create it with "
+                "`python -m recommender export-encoder` (needs requirements-train.txt)"
+            )
         try:
             tokenizer = ensure_tokenizer()
         except (WheelError, OSError, KeyError, zipfile.BadZipFile) as exc:

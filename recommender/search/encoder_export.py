@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROJECT_ROOT
+from recommender.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def export_float(base_dir: Path, path: Path) -> Path:
     import torch
     from transformers import AutoModel
 
-    from .emotion_export import OPSET
+    from recommender.onnx.export import OPSET
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -62,11 +62,18 @@ def export_float(base_dir: Path, path: Path) -> Path:
     model = Encoder().eval()
     ids = torch.randint(1000, 2000, (2, 16), dtype=torch.long)
     torch.onnx.export(
-        model, (ids, torch.ones_like(ids)), str(path),
-        input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                      "last_hidden_state": {0: "batch", 1: "seq"}},
-        opset_version=OPSET, dynamo=False,
+        model,
+        (ids, torch.ones_like(ids)),
+        str(path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["last_hidden_state"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "last_hidden_state": {0: "batch", 1: "seq"},
+        },
+        opset_version=OPSET,
+        dynamo=False,
     )
     return path
 
@@ -98,8 +105,14 @@ def unfuse_skip_layernorm(model):  # onnx.ModelProto -> same
             x = f"{name}_biased"
         nodes += [
             helper.make_node("Add", [x, skip], [f"{name}_sum"], name=f"{name}_AddSkip"),
-            helper.make_node("LayerNormalization", [f"{name}_sum", gamma, beta], list(node.output[:1]),
-                             name=f"{name}_LayerNorm", axis=-1, epsilon=eps),
+            helper.make_node(
+                "LayerNormalization",
+                [f"{name}_sum", gamma, beta],
+                list(node.output[:1]),
+                name=f"{name}_LayerNorm",
+                axis=-1,
+                epsilon=eps,
+            ),
         ]
     del model.graph.node[:]
     model.graph.node.extend(nodes)
@@ -120,8 +133,9 @@ def add_token_scaling(model, pattern: re.Pattern = FEED_FORWARD):  # onnx.ModelP
         x, y, name = node.input[0], node.output[0], node.name
         nodes += [
             helper.make_node("Abs", [x], [f"{name}_abs"], name=f"{name}_TokenAbs"),
-            helper.make_node("ReduceMax", [f"{name}_abs"], [f"{name}_max"], name=f"{name}_TokenMax",
-                             axes=[-1], keepdims=1),
+            helper.make_node(
+                "ReduceMax", [f"{name}_abs"], [f"{name}_max"], name=f"{name}_TokenMax", axes=[-1], keepdims=1
+            ),
             helper.make_node("Max", [f"{name}_max", "token_scale_eps"], [f"{name}_r"], name=f"{name}_TokenEps"),
             helper.make_node("Div", [x, f"{name}_r"], [f"{name}_scaled"], name=f"{name}_TokenDiv"),
         ]
@@ -144,11 +158,13 @@ def int8_word_embeddings(model):  # onnx.ModelProto -> same
     scale = (np.maximum(np.abs(table).max(axis=1, keepdims=True), 1e-12) / 127.0).astype(np.float32)
     quant = np.clip(np.round(table / scale), -127, 127).astype(np.int8)
     graph.initializer.remove(init)
-    graph.initializer.extend([numpy_helper.from_array(quant, f"{name}_int8"),
-                              numpy_helper.from_array(scale, f"{name}_scale")])
+    graph.initializer.extend(
+        [numpy_helper.from_array(quant, f"{name}_int8"), numpy_helper.from_array(scale, f"{name}_scale")]
+    )
     graph.node.insert(0, helper.make_node("Mul", [f"{name}_float", f"{name}_scale"], [name], name=f"{name}_Dequant"))
-    graph.node.insert(0, helper.make_node("Cast", [f"{name}_int8"], [f"{name}_float"], name=f"{name}_Cast",
-                                          to=TensorProto.FLOAT))
+    graph.node.insert(
+        0, helper.make_node("Cast", [f"{name}_int8"], [f"{name}_float"], name=f"{name}_Cast", to=TensorProto.FLOAT)
+    )
     return model
 
 
@@ -158,22 +174,31 @@ def quantise(src: Path, dst: Path) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    nodes = [n for n in onnx.load(str(src), load_external_data=False).graph.node if n.op_type in ("MatMul", "Attention")]
+    nodes = [
+        n for n in onnx.load(str(src), load_external_data=False).graph.node if n.op_type in ("MatMul", "Attention")
+    ]
     feed_forward = [n.name for n in nodes if n.op_type == "MatMul" and FEED_FORWARD.search(n.name)]
     rest = [n.name for n in nodes if n.name not in feed_forward]
     options = {"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT}
     half = dst.with_suffix(".s8.onnx")
     passes = ((src, half, QuantType.QInt8, rest), (half, dst, QuantType.QUInt8, feed_forward + list(FLOAT_ATTENTION)))
     for source, target, weights, excluded in passes:
-        quantize_dynamic(str(source), str(target), weight_type=weights, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=excluded, extra_options=options)
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=weights,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            nodes_to_exclude=excluded,
+            extra_options=options,
+        )
     half.unlink()
     return dst
 
 
 def cosine_to_float(int8_path: Path, float_path: Path, texts: list[str]) -> tuple[float, float]:
     """(mean, min) cosine of the two models' sentence vectors over `texts`."""
-    from .encoder import TOKENIZER_PATH, SentenceEncoder
+    from recommender.search.encoder import TOKENIZER_PATH, SentenceEncoder
 
     a = SentenceEncoder(int8_path, TOKENIZER_PATH).encode(texts)
     b = SentenceEncoder(float_path, TOKENIZER_PATH).encode(texts)
@@ -181,13 +206,14 @@ def cosine_to_float(int8_path: Path, float_path: Path, texts: list[str]) -> tupl
     return float(cos.mean()), float(cos.min())
 
 
-def export_encoder(out: Path = ENCODER_DIR, work: Path = PROJECT_ROOT / "runs" / "encoder",
-                   check_texts: list[str] | None = None) -> dict:
+def export_encoder(
+    out: Path = ENCODER_DIR, work: Path = PROJECT_ROOT / "runs" / "encoder", check_texts: list[str] | None = None
+) -> dict:
     """Write out/model.onnx; returns the sizes and the cosine check (also written to out/export.json)."""
     import onnx
 
-    from .emotion_export import optimise
-    from .emotion_train import base_model_dir
+    from recommender.onnx.export import optimise
+    from recommender.wheels import base_model_dir
 
     base = base_model_dir()
     config = json.loads((base / "config.json").read_text())
@@ -205,16 +231,18 @@ def export_encoder(out: Path = ENCODER_DIR, work: Path = PROJECT_ROOT / "runs" /
         shutil.copy(base / "tokenizer.json", tokenizer)
     texts = check_texts or _check_texts()
     mean, low = cosine_to_float(out / "model.onnx", fused, texts)
-    report = {"cosine_to_float": {"mean": round(mean, 5), "min": round(low, 5), "texts": len(texts)},
-              "bytes": (out / "model.onnx").stat().st_size}
+    report = {
+        "cosine_to_float": {"mean": round(mean, 5), "min": round(low, 5), "texts": len(texts)},
+        "bytes": (out / "model.onnx").stat().st_size,
+    }
     (out / "export.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
 def _check_texts() -> list[str]:
     """Film overviews from the committed catalog plus the dev-set descriptions."""
-    from .artifacts import CATALOG_FILE, read_catalog
-    from .config import get_settings
+    from recommender.catalog.store import CATALOG_FILE, read_catalog
+    from recommender.config import get_settings
 
     catalog = get_settings().artifacts_dir / CATALOG_FILE
     texts = [f.overview for f in read_catalog(catalog).films()[:300]] if catalog.is_file() else []
@@ -225,7 +253,9 @@ def _check_texts() -> list[str]:
 def main() -> int:
     report = export_encoder()
     cos = report["cosine_to_float"]
-    print(f"models/encoder/model.onnx: {report['bytes'] / 2**20:.1f} MB; cosine to float over "
-          f"{cos['texts']} texts: mean {cos['mean']}, min {cos['min']}")
+    print(
+        f"models/encoder/model.onnx: {report['bytes'] / 2**20:.1f} MB; cosine to float over "
+        f"{cos['texts']} texts: mean {cos['mean']}, min {cos['min']}"
+    )
     print("Rebuild the catalog embeddings with it: python -m recommender build")
     return 0

@@ -12,8 +12,8 @@ results in eval/search_results.md). The dense cosine is kept and shown as simila
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -49,8 +49,9 @@ def top_rows(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndar
     return part[np.lexsort((part, -scores[part]))]
 
 
-def candidate_pool(dense_hits: list[tuple[int, float]], lexical: np.ndarray, pool: int,
-                   exclude: Iterable[int] = ()) -> np.ndarray:
+def candidate_pool(
+    dense_hits: list[tuple[int, float]], lexical: np.ndarray, pool: int, exclude: Iterable[int] = ()
+) -> np.ndarray:
     """Union of the dense side's hits and the lexical side's top `pool` rows."""
     excluded = set(exclude)
     rows = [r for r, _ in dense_hits if r not in excluded]

@@ -15,10 +15,15 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .text import stem, tokenize, words
+from recommender.text import stem, tokenize, words
 
-PARAMS = {"analyzer": "text.tokenize (snowball english, sklearn stop words)", "sublinear_tf": True,
-          "smooth_idf": True, "norm": "l2", "min_df": 1}
+PARAMS = {
+    "analyzer": "text.tokenize (snowball english, sklearn stop words)",
+    "sublinear_tf": True,
+    "smooth_idf": True,
+    "norm": "l2",
+    "min_df": 1,
+}
 
 
 class TfidfIndex:
@@ -77,7 +82,7 @@ class TfidfIndex:
         sp.save_npz(matrix_path, self.matrix, compressed=True)
 
     @classmethod
-    def load(cls, vocab_path: Path, matrix_path: Path) -> "TfidfIndex":
+    def load(cls, vocab_path: Path, matrix_path: Path) -> TfidfIndex:
         payload = json.loads(Path(vocab_path).read_text("utf-8"))
         matrix = sp.load_npz(matrix_path)
         return cls(payload["terms"], np.asarray(payload["idf"]), payload["display"], matrix)
@@ -105,8 +110,9 @@ def fit_tfidf(documents: list[str]) -> TfidfIndex:
 
     word_lists = [words(d) if isinstance(d, str) else [] for d in documents]
     tokens = [[stem(w) for w in ws] for ws in word_lists]  # == text.tokenize(d), computed once
-    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, smooth_idf=True,
-                                 norm="l2", min_df=1, dtype=np.float32)
+    vectorizer = TfidfVectorizer(
+        analyzer=_identity, sublinear_tf=True, smooth_idf=True, norm="l2", min_df=1, dtype=np.float32
+    )
     try:
         matrix = vectorizer.fit_transform(tokens)
     except ValueError:  # no document has a single usable word

@@ -28,11 +28,11 @@ class FastTfidf:
         self._col_ptr, self._col_rows, self._col_data = csc.indptr, csc.indices, csc.data
         self._display = tfidf.display
 
-    def query(self, text: str) -> "TfidfQuery":
+    def query(self, text: str) -> TfidfQuery:
         cols, weights = self.tfidf.query_vector(text)
         return TfidfQuery(self, cols, weights)
 
-    def row_query(self, row: int) -> "TfidfQuery":
+    def row_query(self, row: int) -> TfidfQuery:
         """A stored film row as the query (more-like-this): no re-tokenising of its document."""
         start, end = self._csr.indptr[row], self._csr.indptr[row + 1]
         return TfidfQuery(self, self._csr.indices[start:end].astype(np.int64), self._csr.data[start:end])
@@ -72,7 +72,10 @@ class TfidfQuery:
         csr = self.index._csr
         start, end = csr.indptr[row], csr.indptr[row + 1]
         weight_of = self._weight_of
-        shared = [(-weight_of[c] * d, c) for c, d in zip(csr.indices[start:end].tolist(),
-                                                          csr.data[start:end].tolist()) if c in weight_of]
+        shared = [
+            (-weight_of[c] * d, c)
+            for c, d in zip(csr.indices[start:end].tolist(), csr.data[start:end].tolist())
+            if c in weight_of
+        ]
         shared.sort()
         return [self.index._display[c] for _, c in shared[:n]]

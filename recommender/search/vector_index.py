@@ -10,8 +10,8 @@ Without the annoy package the index answers with exact search (0.15 ms for 4,800
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 import numpy as np
 
@@ -20,8 +20,25 @@ log = logging.getLogger(__name__)
 DEFAULT_TREES = 16
 TREE_CHOICES = (2, 4, 8, 16)
 DEFAULT_SEED = 20240601
-SEARCH_K_STEPS = (200, 400, 700, 1000, 1500, 2000, 3000, 4000, 5000, 7000, 10_000, 12_000, 14_000, 15_000, 17_000,
-                  20_000, 30_000)
+SEARCH_K_STEPS = (
+    200,
+    400,
+    700,
+    1000,
+    1500,
+    2000,
+    3000,
+    4000,
+    5000,
+    7000,
+    10_000,
+    12_000,
+    14_000,
+    15_000,
+    17_000,
+    20_000,
+    30_000,
+)
 
 
 def annoy_available() -> bool:
@@ -42,8 +59,14 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 class VectorIndex:
     """Read-only cosine index over one unit vector per catalog row."""
 
-    def __init__(self, vectors: np.ndarray, n_trees: int = DEFAULT_TREES, search_k: int = 10_000,
-                 seed: int = DEFAULT_SEED, use_annoy: bool = True) -> None:
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        n_trees: int = DEFAULT_TREES,
+        search_k: int = 10_000,
+        seed: int = DEFAULT_SEED,
+        use_annoy: bool = True,
+    ) -> None:
         matrix = unit_rows(vectors)
         if matrix.ndim != 2:
             raise ValueError(f"vectors must be 2-D, got shape {matrix.shape}")
@@ -62,7 +85,7 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
 
-    def _build_annoy(self):  # type: ignore[no-untyped-def]
+    def _build_annoy(self):
         from annoy import AnnoyIndex
 
         index = AnnoyIndex(self.dim, "angular")
@@ -93,8 +116,9 @@ class VectorIndex:
         top = np.argsort(-cos, kind="stable")[:k]
         return [(int(rows[i]), float(min(1.0, max(-1.0, cos[i])))) for i in top]
 
-    def exact_search(self, vector: np.ndarray, k: int,
-                     exclude_rows: Iterable[int] = frozenset()) -> list[tuple[int, float]]:
+    def exact_search(
+        self, vector: np.ndarray, k: int, exclude_rows: Iterable[int] = frozenset()
+    ) -> list[tuple[int, float]]:
         """(row, cosine) of the k most similar films, best first, by brute force."""
         query = self._query(vector)
         if query is None or k <= 0 or len(self) == 0:
@@ -108,8 +132,7 @@ class VectorIndex:
             rows = np.arange(len(self))
         return self._rank(query, rows.astype(np.int64), k, excluded)
 
-    def search(self, vector: np.ndarray, k: int,
-               exclude_rows: Iterable[int] = frozenset()) -> list[tuple[int, float]]:
+    def search(self, vector: np.ndarray, k: int, exclude_rows: Iterable[int] = frozenset()) -> list[tuple[int, float]]:
         """(row, true cosine) of ~the k most similar films, best first (Annoy + exact re-rank)."""
         if self._annoy is None:
             return self.exact_search(vector, k, exclude_rows)
@@ -158,7 +181,7 @@ def recall_at_k(index: VectorIndex, queries: np.ndarray, exclude: list[int], k: 
     return hits / total if total else 1.0
 
 
-def _mean_ms(fn, queries: np.ndarray) -> float:  # type: ignore[no-untyped-def]
+def _mean_ms(fn, queries: np.ndarray) -> float:
     import time
 
     start = time.perf_counter()
@@ -167,8 +190,9 @@ def _mean_ms(fn, queries: np.ndarray) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - start) * 1000 / max(1, len(queries))
 
 
-def tune_search_k(index: VectorIndex, target: float = 0.99, margin: float = 0.003,
-                  steps: tuple[int, ...] = SEARCH_K_STEPS) -> Tuning:
+def tune_search_k(
+    index: VectorIndex, target: float = 0.99, margin: float = 0.003, steps: tuple[int, ...] = SEARCH_K_STEPS
+) -> Tuning:
     """Smallest search_k of `steps` with recall@10 >= target + margin, set on `index`; when none
     reaches it, the last step (met=False). Not timed: tune_index times the index it keeps."""
     queries, exclude = tuning_queries(index.vectors)
@@ -180,12 +204,20 @@ def tune_search_k(index: VectorIndex, target: float = 0.99, margin: float = 0.00
         curve[step] = round(recall_at_k(index, queries, exclude), 4)
         if curve[step] >= target + margin:
             break
-    return Tuning(index.search_k, curve[index.search_k], len(queries), 0.0, 0.0, curve,
-                  met=curve[index.search_k] >= target + margin)
+    return Tuning(
+        index.search_k,
+        curve[index.search_k],
+        len(queries),
+        0.0,
+        0.0,
+        curve,
+        met=curve[index.search_k] >= target + margin,
+    )
 
 
-def tune_index(vectors: np.ndarray, trees: tuple[int, ...] = TREE_CHOICES,
-               seed: int = DEFAULT_SEED) -> tuple[VectorIndex, Tuning]:
+def tune_index(
+    vectors: np.ndarray, trees: tuple[int, ...] = TREE_CHOICES, seed: int = DEFAULT_SEED
+) -> tuple[VectorIndex, Tuning]:
     """The Annoy forest that reaches the recall target with the least work per query.
 
     Each tree count gets its smallest search_k; the smallest search_k wins (ties: fewer trees).

@@ -16,20 +16,12 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import __version__
-from .service import (
-    MAX_MOOD_CHARS,
-    MAX_SYNOPSIS_CHARS,
-    MAX_TOP_K,
-    FilmNotFoundError,
-    InputError,
-    MoodFilters,
-    Recommendation,
-    Recommender,
-)
+from recommender import __version__
+from recommender.serving.inputs import MAX_MOOD_CHARS, MAX_SYNOPSIS_CHARS, MAX_TOP_K, FilmNotFoundError, InputError
+from recommender.serving.service import MoodFilters, Recommendation, Recommender
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +35,18 @@ class RecommendRequest(BaseModel):
     """Exactly one of synopsis, tmdb_id, title."""
 
     model_config = ConfigDict(extra="forbid")
-    synopsis: str | None = Field(None, min_length=10, max_length=MAX_SYNOPSIS_CHARS,
-                                 description="A plot description, official or in your own words")
+    synopsis: str | None = Field(
+        None,
+        min_length=10,
+        max_length=MAX_SYNOPSIS_CHARS,
+        description="A plot description, official or in your own words",
+    )
     tmdb_id: int | None = Field(None, ge=1, le=2**31 - 1, description="A catalog film's TMDB id")
     title: str | None = Field(None, min_length=1, max_length=300, description="A catalog film's title (forgiving)")
     top_k: int = Field(10, ge=1, le=MAX_TOP_K)
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "RecommendRequest":
+    def _exactly_one(self) -> RecommendRequest:
         given = [n for n in ("synopsis", "tmdb_id", "title") if getattr(self, n) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of 'synopsis', 'tmdb_id' or 'title'")
@@ -66,7 +62,7 @@ class FiltersIn(BaseModel):
     language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}$", description="original language, e.g. 'en'")
 
     @model_validator(mode="after")
-    def _years_in_order(self) -> "FiltersIn":
+    def _years_in_order(self) -> FiltersIn:
         if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
             raise ValueError("year_min must not be after year_max")
         return self
@@ -120,8 +116,15 @@ class ErrorOut(BaseModel):
 def _film_out(rec: Recommendation) -> FilmOut:
     poster = rec.poster_url if rec.poster_url and rec.poster_url.startswith("http") else None
     return FilmOut(
-        movie_id=rec.movie_id, similarity_score=rec.similarity_score, score=rec.score, title=rec.title,
-        overview=rec.overview, year=rec.year, genres=list(rec.genres), poster_url=poster, reason=rec.reason,
+        movie_id=rec.movie_id,
+        similarity_score=rec.similarity_score,
+        score=rec.score,
+        title=rec.title,
+        overview=rec.overview,
+        year=rec.year,
+        genres=list(rec.genres),
+        poster_url=poster,
+        reason=rec.reason,
     )
 
 
@@ -172,14 +175,16 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             app.state.recommender = await run_in_threadpool(Recommender.load)
         yield
         if owned:  # a recommender handed in belongs to the caller (tests, embedding apps)
-            from .cache import stop_embedded_redis
+            from recommender.serving.cache import stop_embedded_redis
 
             stop_embedded_redis()
 
     app = FastAPI(
-        title="Reelmood API", version=__version__, lifespan=lifespan,
+        title="Reelmood API",
+        version=__version__,
+        lifespan=lifespan,
         description="Emotion-aware film recommendations and similar-film search over the TMDB 5000 catalog. "
-                    "This product uses the TMDB API but is not endorsed or certified by TMDB.",
+        "This product uses the TMDB API but is not endorsed or certified by TMDB.",
     )
     app.state.recommender = recommender
 
@@ -223,10 +228,14 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return _error(500, "internal_error", "something went wrong on our side; please try again")
 
-    errors = {404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+    errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (404, 413, 422)}
 
-    @app.post("/api/v1/recommend", response_model=RecommendResponse, responses=errors,
-              summary="Films similar to a synopsis or to a catalog film")
+    @app.post(
+        "/api/v1/recommend",
+        response_model=RecommendResponse,
+        responses=errors,
+        summary="Films similar to a synopsis or to a catalog film",
+    )
     def recommend(body: RecommendRequest) -> RecommendResponse:
         r = rec()
         if body.synopsis is not None:
@@ -235,18 +244,34 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             result = r.similar_to_film(movie_id=body.tmdb_id, title=body.title, top_k=body.top_k)
         films = [_film_out(x) for x in result.recommendations]
         matched = _film_out(result.matched_film) if result.matched_film else None
-        return RecommendResponse(query=result.query, matched_film=matched, recommendations=films,
-                                 count=len(films), elapsed_ms=round(result.elapsed_ms, 3))
+        return RecommendResponse(
+            query=result.query,
+            matched_film=matched,
+            recommendations=films,
+            count=len(films),
+            elapsed_ms=round(result.elapsed_ms, 3),
+        )
 
-    @app.post("/api/v1/mood", response_model=MoodResponse, responses=errors,
-              summary="Films for how you feel (match or lift the mood)")
+    @app.post(
+        "/api/v1/mood",
+        response_model=MoodResponse,
+        responses=errors,
+        summary="Films for how you feel (match or lift the mood)",
+    )
     def mood(body: MoodRequest) -> MoodResponse:
         filters = MoodFilters(**body.filters.model_dump()) if body.filters else MoodFilters()
         result = rec().recommend_for_mood(body.text, top_k=body.top_k, mode=body.mode, filters=filters)
         films = [_film_out(x) for x in result.recommendations]
-        return MoodResponse(mode=result.mode, emotions=result.emotions, genres=result.genres,
-                            recommendations=films, count=len(films), cached=result.cached,
-                            elapsed_ms=round(result.elapsed_ms, 3), note=result.note)
+        return MoodResponse(
+            mode=result.mode,
+            emotions=result.emotions,
+            genres=result.genres,
+            recommendations=films,
+            count=len(films),
+            cached=result.cached,
+            elapsed_ms=round(result.elapsed_ms, 3),
+            note=result.note,
+        )
 
     @app.get("/health", summary="Models loaded, cache backend and state, catalog size")
     def health() -> Any:
@@ -258,8 +283,11 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             "status": "ok",
             "version": __version__,
             "catalog_size": status.catalog_size,
-            "models": {"emotion": status.emotion_model, "emotion_model_id": status.emotion_model_id,
-                       "encoder": status.encoder_loaded},
+            "models": {
+                "emotion": status.emotion_model,
+                "emotion_model_id": status.emotion_model_id,
+                "encoder": status.encoder_loaded,
+            },
             "cache": asdict(status.cache),
             "posters_enabled": status.posters_enabled,
             "index": status.index,
@@ -292,4 +320,3 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     if not limit_malloc_arenas():
         log.info("malloc arenas not capped (not glibc)")
     uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
-

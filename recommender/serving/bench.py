@@ -12,13 +12,13 @@ import platform
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from .service import Recommender
+from recommender.serving.service import Recommender
 
 SEED_FIGURES: dict[str, float] = {  # seconds, from the seed project's README
     "no cache, no precompute": 0.9,
@@ -43,8 +43,7 @@ SYNOPSIS_60 = (
     "a mysterious energy field that binds the whole galaxy together."
 )
 EMOTION_TEXT_20 = (
-    "I finally finished the marathon today and I could not stop smiling even though my legs "
-    "were really sore"
+    "I finally finished the marathon today and I could not stop smiling even though my legs were really sore"
 )
 ANN_QUERIES = 200
 UNCACHED_MAX_RUNS = 10  # scenario 1 refits TF-IDF per request (~1 s): fewer runs keep bench short
@@ -83,7 +82,9 @@ class BenchReport:
         for s in self.scenarios:
             speed = f"{s.speedup_vs_first:,.0f}x" if s.speedup_vs_first else "-"
             seed = f"{s.seed_ms:,.1f}" if s.seed_ms is not None else "-"
-            lines.append(f"{s.name:<30} {s.runs:>5} {s.p50_ms:>9.3f} {s.p95_ms:>9.3f} {s.mean_ms:>9.3f} {speed:>9} {seed:>9}")
+            lines.append(
+                f"{s.name:<30} {s.runs:>5} {s.p50_ms:>9.3f} {s.p95_ms:>9.3f} {s.mean_ms:>9.3f} {speed:>9} {seed:>9}"
+            )
         lines += [
             "",
             f"ANN recall@10 vs exact ({self.ann_queries} film queries): {self.ann_recall_at_10:.4f}",
@@ -115,8 +116,12 @@ def _result(name: str, samples: list[float], first_p50: float | None) -> Scenari
     p50 = float(np.percentile(arr, 50))
     seed = SEED_FIGURES.get(name)
     return ScenarioResult(
-        name=name, runs=len(samples), samples_ms=[round(x, 4) for x in samples], p50_ms=p50,
-        p95_ms=float(np.percentile(arr, 95)), mean_ms=float(arr.mean()),
+        name=name,
+        runs=len(samples),
+        samples_ms=[round(x, 4) for x in samples],
+        p50_ms=p50,
+        p95_ms=float(np.percentile(arr, 95)),
+        mean_ms=float(arr.mean()),
         speedup_vs_first=(first_p50 / p50) if first_p50 and p50 > 0 else None,
         seed_ms=seed * 1000.0 if seed is not None else None,
     )
@@ -138,8 +143,8 @@ def ann_recall(rec: Recommender, queries: int = ANN_QUERIES, k: int = 10, seed: 
 
 def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = None) -> BenchReport:
     """Run every scenario `runs` times (scenario 1 at most UNCACHED_MAX_RUNS) and measure."""
-    from .text import film_document
-    from .tfidf import fit_tfidf
+    from recommender.catalog.documents import film_document
+    from recommender.search.tfidf import fit_tfidf
 
     runs = max(1, int(runs))
     runs1 = min(runs, UNCACHED_MAX_RUNS)
@@ -152,6 +157,7 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
             done += 1
             if progress:
                 progress(min(1.0, done / total), label)
+
         return inner
 
     films = [rec.catalog.film(i) for i in range(len(rec.catalog))]
@@ -195,8 +201,12 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
         emotion_p50_ms=float(np.percentile(emotion_ms, 50)),
         encoder_p50_ms=float(np.percentile(encoder_ms, 50)),
         peak_rss_mb=peak_rss_mb(),
-        machine={"python": platform.python_version(), "platform": platform.platform(),
-                 "cpus": str(__import__("os").cpu_count()), "cache": rec.emotion_cache.backend},
+        machine={
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": str(__import__("os").cpu_count()),
+            "cache": rec.emotion_cache.backend,
+        },
     )
 
 

@@ -21,10 +21,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .redact import redact_text, redact_url
+from recommender.serving.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from recommender.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -378,8 +378,7 @@ class TTLCache:
         if was_up or first:
             label = self._link.label if self._link else "redis"
             log.warning(
-                "cache %r: %s unavailable (%s); answering from the in-process cache, "
-                "retrying every %.3g s",
+                "cache %r: %s unavailable (%s); answering from the in-process cache, retrying every %.3g s",
                 self.namespace,
                 label,
                 why,

@@ -8,9 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "password", "secret"})
 _MASK = "***"
 # secret=value pairs inside free text (exception messages often embed the URL)
-_PARAM_IN_TEXT = re.compile(
-    r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True)) + r")=([^&\s'\"<>)]+)"
-)
+_PARAM_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True)) + r")=([^&\s'\"<>)]+)")
 _USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/@\s'\"]*)@")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._\-+/=]+")
 
@@ -27,9 +25,7 @@ def redact_url(url: str | None) -> str:
         query = parts.query
         if query:
             pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode(
-                [(k, _MASK if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*"
-            )
+            query = urlencode([(k, _MASK if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*")
         return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:
         return redact_text(url)

@@ -9,46 +9,54 @@ from __future__ import annotations
 import logging
 import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .config import Settings, get_settings
-from .hybrid import FusedHit, FusionParams, hybrid_search
-from .mood_rank import FilmTable, MoodFilters, RankedFilm, rank_mood
-from .moods import MODES, MoodTable, default_table, top_emotions
-from .catalog import title_key
-from .text import STOP_WORDS, clean_text, normalize_text
-from .tfidf_query import FastTfidf, TfidfQuery
+from recommender.catalog.lookup import title_key
+from recommender.config import Settings, get_settings
+from recommender.mood.genre_table import MODES, MoodTable, default_table, top_emotions
+from recommender.mood.rank import FilmTable, MoodFilters, RankedFilm, rank_mood
+from recommender.search.hybrid import FusedHit, FusionParams, hybrid_search
+from recommender.search.tfidf_query import FastTfidf, TfidfQuery
+from recommender.text import normalize_text
 
 if TYPE_CHECKING:
-    from .artifacts import Artifacts
-    from .cache import CacheStats, TTLCache
-    from .catalog import Catalog, Film
-    from .emotion import EmotionClassifier
-    from .posters import PosterService
+    from recommender.artifacts import Artifacts
+    from recommender.catalog.film import Film
+    from recommender.catalog.lookup import Catalog
+    from recommender.emotion.classifier import EmotionClassifier
+    from recommender.serving.cache import CacheStats, TTLCache
+    from recommender.serving.posters import PosterService
+from recommender.serving.inputs import (
+    MAX_MOOD_CHARS,
+    MAX_SYNOPSIS_CHARS,
+    MAX_TOP_K,
+    FilmNotFoundError,
+    InputError,
+    _check_top_k,
+    clean_user_text,
+    language_note,
+)
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "FilmNotFoundError", "InputError", "MoodFilters", "MoodResult", "Recommendation", "Recommender", "ServiceStatus",
-    "SimilarResult", "MAX_MOOD_CHARS", "MAX_SYNOPSIS_CHARS", "MAX_TOP_K",
+    "FilmNotFoundError",
+    "InputError",
+    "MoodFilters",
+    "MoodResult",
+    "Recommendation",
+    "Recommender",
+    "ServiceStatus",
+    "SimilarResult",
+    "MAX_MOOD_CHARS",
+    "MAX_SYNOPSIS_CHARS",
+    "MAX_TOP_K",
 ]
 
-MAX_MOOD_CHARS = 2000
-MAX_SYNOPSIS_CHARS = 5000
-MAX_TOP_K = 50
 TITLE_QUERY_MAX_WORDS = 8  # a synopsis this short that equals a catalog title is that film
-
-
-class InputError(ValueError):
-    """Bad user input; the message is safe and friendly to show."""
-
-
-class FilmNotFoundError(InputError, LookupError):
-    """The TMDB id or title names no catalog film (the API answers 404)."""
 
 
 @dataclass(frozen=True)
@@ -96,82 +104,6 @@ class ServiceStatus:
     index: dict[str, Any] = field(default_factory=dict)
 
 
-# ---- input hygiene ------------------------------------------------------------------------
-
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-
-
-# The common feelings emoji, in words the emotion model knows; Unicode names mislead it
-# ('😭' is LOUDLY CRYING FACE, which reads as anger).
-EMOJI_WORDS = {
-    **dict.fromkeys("😭😢😿😞😔😟🙁☹💔🥺😥😓", "sad"),
-    **dict.fromkeys("😂🤣😄😃😀😁😆😊🙂😹🥳🎉", "happy"),
-    **dict.fromkeys("❤😍🥰😘💕💖💗💘💞😻", "love"),
-    **dict.fromkeys("😡😠🤬👿💢😤", "angry"),
-    **dict.fromkeys("😱😨😰😧🙀", "scared"),
-    **dict.fromkeys("😮😲🤯😯😳", "surprised"),
-    **dict.fromkeys("🤢🤮", "disgusted"),
-}
-
-
-def _emoji_words(text: str) -> str:
-    """Pictographs become words ('😭' -> ' sad ', others their Unicode names), so emoji-only
-    moods still say something to a text model; other symbols are left alone."""
-    out = []
-    for ch in text:
-        if ch in EMOJI_WORDS:
-            out.append(f" {EMOJI_WORDS[ch]} ")
-        elif unicodedata.category(ch) == "So":
-            name = unicodedata.name(ch, "")
-            out.append(f" {name.lower()} " if name else " ")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def clean_user_text(text: Any, max_chars: int, what: str) -> str:
-    """Readable text from anything a user can send: HTML/control chars out, emoji named, cut.
-
-    Raises InputError when nothing with a letter is left.
-    """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    if not isinstance(text, str):
-        raise InputError(f"Please type some text for the {what}.")
-    text = text[: max_chars * 4].replace("\ufffd", " ")
-    cleaned = clean_text(_emoji_words(text), max_chars=max_chars)
-    if not _LETTER.search(cleaned):
-        raise InputError(f"Please type a few words for the {what}.")
-    return cleaned
-
-
-NOT_ENGLISH_NOTE = ("This does not look like English; the emotion model reads English best, "
-                    "so this reading may be off.")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-def language_note(text: str) -> str | None:
-    """A note when the text is probably not English: mostly non-Latin letters, or four or more
-    words without one English function word (English sentences almost always have some)."""
-    words = _WORD.findall(text.lower())
-    letters = "".join(words)
-    if letters and sum(ch.isascii() for ch in letters) < len(letters) / 2:
-        return NOT_ENGLISH_NOTE
-    if len(words) >= 4 and not any(w in STOP_WORDS or w in ("i", "im") for w in words):
-        return NOT_ENGLISH_NOTE
-    return None
-
-
-def _check_top_k(top_k: int) -> int:
-    try:
-        k = int(top_k)
-    except (TypeError, ValueError):
-        raise InputError(f"top_k must be a whole number from 1 to {MAX_TOP_K}.") from None
-    if not 1 <= k <= MAX_TOP_K:
-        raise InputError(f"top_k must be from 1 to {MAX_TOP_K}.")
-    return k
-
-
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
@@ -205,17 +137,20 @@ class Recommender:
         self.fusion = fusion
         self.films = FilmTable(self.catalog)
         stored = getattr(self.index, "vectors", None)  # (n, d) unit rows; stack them if not exposed
-        self._vectors = stored if stored is not None else np.stack(
-            [self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
+        self._vectors = (
+            stored
+            if stored is not None
+            else np.stack([self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
+        )
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Recommender:
         """Artifacts, emotion model, encoder, cache and posters as the settings say (seconds)."""
-        from .artifacts import load_artifacts
-        from .encoder import load_encoder
-        from .cache import make_cache
-        from .emotion import load_emotion_model
-        from .posters import PosterService
+        from recommender.artifacts import load_artifacts
+        from recommender.emotion.classifier import load_emotion_model
+        from recommender.search.encoder import load_encoder
+        from recommender.serving.cache import make_cache
+        from recommender.serving.posters import PosterService
 
         settings = settings or get_settings()
         start = time.perf_counter()
@@ -225,8 +160,13 @@ class Recommender:
         cache = make_cache(settings, f"emotion:{emotion.model_id}")
         posters = PosterService(settings)
         rec = cls(artifacts, emotion, encoder, cache, posters)
-        log.info("recommender loaded in %.1f s (%d films, emotion model %s, cache %s)",
-                 time.perf_counter() - start, len(rec.catalog), emotion.model_id, cache.backend)
+        log.info(
+            "recommender loaded in %.1f s (%d films, emotion model %s, cache %s)",
+            time.perf_counter() - start,
+            len(rec.catalog),
+            emotion.model_id,
+            cache.backend,
+        )
         return rec
 
     # ---- mood -> films --------------------------------------------------------------------
@@ -274,14 +214,16 @@ class Recommender:
         films = [self.catalog.film(r.row) for r in ranked]
         posters = self._posters(films, with_posters)
         recs = [
-            self._recommendation(film, posters.get(film.movie_id), r.score, None,
-                                 self._mood_reason(query, r, named, weights, mode))
+            self._recommendation(
+                film, posters.get(film.movie_id), r.score, None, self._mood_reason(query, r, named, weights, mode)
+            )
             for film, r in zip(films, ranked)
         ]
         return MoodResult(cleaned, mode, emotions, weights, recs, cached, _ms(start), language_note(cleaned))
 
-    def _mood_reason(self, query: TfidfQuery, ranked: RankedFilm, emotions: list[str],
-                     weights: dict[str, float], mode: str) -> str:
+    def _mood_reason(
+        self, query: TfidfQuery, ranked: RankedFilm, emotions: list[str], weights: dict[str, float], mode: str
+    ) -> str:
         genres = self.films.matched_genres(ranked.row, weights)
         verb = "lifts" if mode == "lift" else "matches"
         parts = [f"{verb} your {' & '.join(emotions)}" + (f" with {' / '.join(genres)}" if genres else "")]
@@ -308,8 +250,9 @@ class Recommender:
         recs = self._similar_recs(hits, query, with_posters)
         return SimilarResult(cleaned, recs, _ms(start))
 
-    def similar_to_film(self, movie_id: int | None = None, title: str | None = None,
-                        top_k: int = 10, with_posters: bool = True) -> SimilarResult:
+    def similar_to_film(
+        self, movie_id: int | None = None, title: str | None = None, top_k: int = 10, with_posters: bool = True
+    ) -> SimilarResult:
         start = time.perf_counter()
         k = _check_top_k(top_k)
         if movie_id is not None:
@@ -351,14 +294,18 @@ class Recommender:
 
     def _hybrid(self, vector: np.ndarray, lexical: np.ndarray, k: int, exclude: frozenset[int]) -> list[FusedHit]:
         return hybrid_search(
-            vector, lexical,
+            vector,
+            lexical,
             dense_search=lambda v, n, ex: self.index.search(v, n, exclude_rows=ex),
             vectors=lambda rows: self._vectors[rows],
-            k=k, exclude=exclude, params=self.fusion,
+            k=k,
+            exclude=exclude,
+            params=self.fusion,
         )
 
-    def _similar_recs(self, hits: list[FusedHit], query: TfidfQuery, with_posters: bool,
-                      extra: list[Film] | None = None) -> list[Recommendation]:
+    def _similar_recs(
+        self, hits: list[FusedHit], query: TfidfQuery, with_posters: bool, extra: list[Film] | None = None
+    ) -> list[Recommendation]:
         films = [self.catalog.film(h.row) for h in hits]
         posters = self._posters(films + (extra or []), with_posters)
         out = []
@@ -382,11 +329,17 @@ class Recommender:
             return {}
 
     @staticmethod
-    def _recommendation(film: Film, poster: str | None, score: float, similarity: float | None,
-                        reason: str) -> Recommendation:
+    def _recommendation(
+        film: Film, poster: str | None, score: float, similarity: float | None, reason: str
+    ) -> Recommendation:
         return Recommendation(
-            movie_id=film.movie_id, title=film.title, overview=film.overview, year=film.year,
-            genres=film.genres, vote_average=film.vote_average, poster_url=poster,
+            movie_id=film.movie_id,
+            title=film.title,
+            overview=film.overview,
+            year=film.year,
+            genres=film.genres,
+            vote_average=film.vote_average,
+            poster_url=poster,
             score=round(float(score), 6),
             similarity_score=None if similarity is None else round(float(similarity), 6),
             reason=reason,
@@ -408,8 +361,7 @@ class Recommender:
 def _check_filters(filters: MoodFilters) -> None:
     if not isinstance(filters, MoodFilters):
         raise InputError("filters must be MoodFilters.")
-    if (filters.year_min is not None and filters.year_max is not None
-            and filters.year_min > filters.year_max):
+    if filters.year_min is not None and filters.year_max is not None and filters.year_min > filters.year_max:
         raise InputError("The first year must not be after the last year.")
     if filters.min_rating is not None and not 0 <= filters.min_rating <= 10:
         raise InputError("Minimum rating must be between 0 and 10.")

@@ -9,14 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from conftest import need
 
+from conftest import ROOT, need
 from tests.support.tmdb_fake import FakeTmdb
 
-ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 RUN_TIMEOUT = 180.0  # the first run loads the models
 
@@ -33,23 +31,26 @@ def recommender(fake_tmdb: FakeTmdb) -> Iterator[object]:
 
     Recommender.load is pointed at it so ui's cache_resource (what the pages call) holds it.
     """
-    from recommender import ui
     from recommender.config import Settings
-    from recommender.posters import PosterService
-    from recommender.service import Recommender
+    from recommender.serving.posters import PosterService
+    from recommender.serving.service import Recommender
+    from recommender.ui import app as ui_app
     from tests.support.loaded import WHAT, loaded_recommender
 
     base = loaded_recommender()
     need(WHAT, base is not None)
-    settings = Settings(tmdb_api_key="testkey", tmdb_api_base=fake_tmdb.api_base,
-                        tmdb_image_base=fake_tmdb.image_base, use_embedded_redis=False)
-    rec = Recommender(base.artifacts, base.emotion, base.encoder, base.emotion_cache,
-                      PosterService(settings))
+    settings = Settings(
+        tmdb_api_key="testkey",
+        tmdb_api_base=fake_tmdb.api_base,
+        tmdb_image_base=fake_tmdb.image_base,
+        use_embedded_redis=False,
+    )
+    rec = Recommender(base.artifacts, base.emotion, base.encoder, base.emotion_cache, PosterService(settings))
     patch = pytest.MonkeyPatch()
     patch.setattr(Recommender, "load", classmethod(lambda cls, settings=None: rec))
-    ui._load_recommender.clear()
+    ui_app._load_recommender.clear()
     yield rec
-    ui._load_recommender.clear()
+    ui_app._load_recommender.clear()
     patch.undo()
 
 
@@ -160,8 +161,16 @@ def test_mood_filters_are_respected(app) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "     ", "😀😀😀", "<script>alert('x')</script><b>bold</b>", "x" * 20_000,
-     "Je suis triste et fatigué ce soir", "今日はとても悲しい", "\x00\x01\x02 binary \xff"],
+    [
+        "",
+        "     ",
+        "😀😀😀",
+        "<script>alert('x')</script><b>bold</b>",
+        "x" * 20_000,
+        "Je suis triste et fatigué ce soir",
+        "今日はとても悲しい",
+        "\x00\x01\x02 binary \xff",
+    ],
     ids=["empty", "spaces", "emoji", "html", "huge", "french", "japanese", "binary"],
 )
 def test_mood_bad_input_is_friendly(app, text: str) -> None:

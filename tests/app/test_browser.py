@@ -21,14 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import need
 
+from conftest import ROOT, need
 from tests.support.tmdb_fake import FakeTmdb
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START_TIMEOUT_S = 90
 RESULT_TIMEOUT_MS = 120_000
 RSS_LIMIT_MB = 1024  # Streamlit Community Cloud gives an app about 1 GB
@@ -98,12 +105,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     with FakeTmdb(api_key="testkey") as tmdb:
-        env = {**os.environ, "TMDB_API_KEY": "testkey", "TMDB_API_BASE": tmdb.api_base,
-               "TMDB_IMAGE_BASE": tmdb.image_base, "TMDB_READ_TOKEN": "", "REDIS_URL": ""}
-        cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
+        env = {
+            **os.environ,
+            "TMDB_API_KEY": "testkey",
+            "TMDB_API_BASE": tmdb.api_base,
+            "TMDB_IMAGE_BASE": tmdb.image_base,
+            "TMDB_READ_TOKEN": "",
+            "REDIS_URL": "",
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
         with log.open("w") as out:
             started = time.monotonic()
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -130,7 +156,8 @@ def _screenshot(page, report: Report, name: str) -> None:
     height = page.evaluate(
         "() => Math.max(document.body.scrollHeight, "
         "...[...document.querySelectorAll('[data-testid=\"stMain\"], section.main')]"
-        ".map(e => e.scrollHeight))")
+        ".map(e => e.scrollHeight))"
+    )
     page.set_viewport_size({"width": 1440, "height": min(max(900, int(height) + 40), 6000)})
     page.wait_for_timeout(400)
     page.screenshot(path=str(report.folder / f"{name}.png"), full_page=True)
@@ -144,7 +171,8 @@ def _go(page, title: str) -> None:
 
 def _posters(page) -> list[dict]:
     return page.eval_on_selector_all(
-        "img.rm-poster", "els => els.map(e => ({src: e.src, w: e.naturalWidth, h: e.naturalHeight}))")
+        "img.rm-poster", "els => els.map(e => ({src: e.src, w: e.naturalWidth, h: e.naturalHeight}))"
+    )
 
 
 def _submit_and_time(page, button: str, ready_js: str, arg: object = None) -> float:
@@ -180,7 +208,8 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             _go(page, "Mood")
             page.get_by_role("textbox", name="How are you feeling?").fill("I had an awful day and I just want to laugh")
             report.timings_s["mood: submit -> cards"] = _submit_and_time(
-                page, "Find films", POSTERS_LOADED, [10, image_base])
+                page, "Find films", POSTERS_LOADED, [10, image_base]
+            )
             page.wait_for_function(CHARTS, arg=2, timeout=RESULT_TIMEOUT_MS)
             assert page.locator(".js-plotly-plot").count() == 2
             assert page.get_by_text("TMDB API").count() >= 1
@@ -190,7 +219,8 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
 
             # Mood, bad input: a friendly warning, and the text never becomes HTML.
             page.get_by_role("textbox", name="How are you feeling?").fill(
-                "<script>window.pwned=1</script><img src=x onerror='window.pwned=2'> sad")
+                "<script>window.pwned=1</script><img src=x onerror='window.pwned=2'> sad"
+            )
             page.get_by_role("button", name="Find films").click()
             page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
             page.get_by_role("textbox", name="How are you feeling?").fill("   12345   ")
@@ -202,9 +232,11 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             # Similar films by synopsis.
             _go(page, "Similar films")
             page.get_by_role("textbox", name="Synopsis").fill(
-                "A young wizard goes to a school of magic and fights a dark lord who killed his parents.")
+                "A young wizard goes to a school of magic and fights a dark lord who killed his parents."
+            )
             report.timings_s["similar by synopsis: submit -> cards"] = _submit_and_time(
-                page, "Find similar films", POSTERS_LOADED, [10, image_base])
+                page, "Find similar films", POSTERS_LOADED, [10, image_base]
+            )
             page.get_by_text("Films like your synopsis").wait_for()
             assert page.get_by_text("similarity 0.").count() >= 5
             _screenshot(page, report, "3-similar-synopsis")
@@ -215,17 +247,17 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             page.keyboard.type("Avatar")
             page.get_by_role("option", name="Avatar (2009)").click()
             report.timings_s["similar by title: submit -> cards"] = _submit_and_time(
-                page, "Find films like this",
+                page,
+                "Find films like this",
                 "() => [...document.querySelectorAll('h3')].some(h => h.textContent.includes('Films like Avatar'))"
-                " && document.querySelectorAll('img.rm-poster').length >= 10")
+                " && document.querySelectorAll('img.rm-poster').length >= 10",
+            )
             page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
             _screenshot(page, report, "4-similar-title")
 
             # Benchmarks, run live.
             _go(page, "Benchmarks")
-            report.timings_s["benchmarks: run -> charts"] = _submit_and_time(
-                page, "Run benchmarks",
-                CHARTS, 4)
+            report.timings_s["benchmarks: run -> charts"] = _submit_and_time(page, "Run benchmarks", CHARTS, 4)
             assert page.get_by_text("faster").count() >= 1
             _screenshot(page, report, "5-benchmarks")
 
@@ -244,12 +276,15 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             browser.close()
 
     report.memory_mb = _memory_mb(server.proc.pid)
-    (report.folder / "timings.json").write_text(json.dumps(
-        {"timings_s": report.timings_s, "memory_mb": report.memory_mb}, indent=2))
+    (report.folder / "timings.json").write_text(
+        json.dumps({"timings_s": report.timings_s, "memory_mb": report.memory_mb}, indent=2)
+    )
     with capsys.disabled():
         print(f"\n[browser] screenshots and timings.json in {report.folder}")
         for name, secs in report.timings_s.items():
             print(f"[browser] {name}: {secs:.2f} s")
-        print(f"[browser] streamlit server after all pages: VmRSS {report.memory_mb['VmRSS']:.0f} MB, "
-              f"VmHWM {report.memory_mb['VmHWM']:.0f} MB")
+        print(
+            f"[browser] streamlit server after all pages: VmRSS {report.memory_mb['VmRSS']:.0f} MB, "
+            f"VmHWM {report.memory_mb['VmHWM']:.0f} MB"
+        )
     assert report.memory_mb["VmHWM"] < RSS_LIMIT_MB

@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from recommender.catalog import (
-    FILM_COLUMNS,
-    Catalog,
-    CatalogError,
+from recommender.catalog.csv_reader import read_movies_csv
+from recommender.catalog.film import FILM_COLUMNS, CatalogError
+from recommender.catalog.lookup import Catalog, title_key
+from recommender.catalog.parse import (
     ParseReport,
     _Skip,
     detect_columns,
@@ -24,8 +24,6 @@ from recommender.catalog import (
     parse_names,
     parse_row,
     parse_year,
-    read_movies_csv,
-    title_key,
 )
 
 OVERVIEW = "A crew travels far to save the world."
@@ -56,10 +54,38 @@ def test_tmdb_layout_parses_every_field(tmp_path: Path) -> None:
     keywords = json.dumps([{"id": 1, "name": "space war"}, {"id": 2, "name": "alien"}])
     path = write_csv(
         tmp_path / "tmdb.csv",
-        ["budget", "genres", "id", "keywords", "original_language", "overview", "popularity",
-         "release_date", "runtime", "tagline", "title", "vote_average", "vote_count"],
-        [["237000000", genres, "19995", keywords, "EN", OVERVIEW, "150.43", "2009-12-10", "162.0",
-          "Enter the World of Pandora.", "Avatar", "7.2", "11800"]],
+        [
+            "budget",
+            "genres",
+            "id",
+            "keywords",
+            "original_language",
+            "overview",
+            "popularity",
+            "release_date",
+            "runtime",
+            "tagline",
+            "title",
+            "vote_average",
+            "vote_count",
+        ],
+        [
+            [
+                "237000000",
+                genres,
+                "19995",
+                keywords,
+                "EN",
+                OVERVIEW,
+                "150.43",
+                "2009-12-10",
+                "162.0",
+                "Enter the World of Pandora.",
+                "Avatar",
+                "7.2",
+                "11800",
+            ]
+        ],
     )
     frame, report = read_movies_csv(path)
     assert list(frame.columns) == FILM_COLUMNS
@@ -112,8 +138,11 @@ def test_parse_names_rejects_garbage_with_a_reason(garbage: str) -> None:
 
 def test_year_column_instead_of_release_date(tmp_path: Path) -> None:
     """A plain `year` column works where there is no release_date."""
-    path = write_csv(tmp_path / "m.csv", ["movie_title", "year", "synopsis", "tmdb_id"],
-                     [["Heat", "1995", OVERVIEW, "949"], ["Alien", "1979.0", OVERVIEW, "348"], ["Undated", "", OVERVIEW, "7"]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        ["movie_title", "year", "synopsis", "tmdb_id"],
+        [["Heat", "1995", OVERVIEW, "949"], ["Alien", "1979.0", OVERVIEW, "348"], ["Undated", "", OVERVIEW, "7"]],
+    )
     frame, report = read_movies_csv(path)
     assert [f.year for f in Catalog(frame).films()] == [1995, 1979, None]
     assert report.columns["year"] == "year" and "release_date" not in report.columns
@@ -144,16 +173,24 @@ def test_only_required_columns_gives_empty_optional_fields(tmp_path: Path) -> No
     frame, report = read_movies_csv(path)
     film = Catalog(frame).film(1)
     assert (film.genres, film.keywords, film.year, film.tagline, film.original_language) == ((), (), None, "", "")
-    assert (film.vote_average, film.vote_count, film.popularity, film.runtime, film.poster_path) == (0.0, 0, 0.0, None, None)
+    assert (film.vote_average, film.vote_count, film.popularity, film.runtime, film.poster_path) == (
+        0.0,
+        0,
+        0.0,
+        None,
+        None,
+    )
     assert set(report.columns) == {"movie_id", "title", "overview"}
     assert report.skipped == {} and report.rows_kept == 2
 
 
 def test_blank_optional_values_keep_the_row(tmp_path: Path) -> None:
     """Blank optional cells are 'unknown', not errors: the row is kept."""
-    path = write_csv(tmp_path / "m.csv",
-                     ["id", "title", "overview", "genres", "keywords", "release_date", "vote_average", "vote_count", "runtime"],
-                     [[1, "Heat", OVERVIEW, "", "", "", "", "", ""]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        ["id", "title", "overview", "genres", "keywords", "release_date", "vote_average", "vote_count", "runtime"],
+        [[1, "Heat", OVERVIEW, "", "", "", "", "", ""]],
+    )
     frame, report = read_movies_csv(path)
     film = Catalog(frame).film(0)
     assert report.skipped == {} and (film.genres, film.year, film.vote_average, film.runtime) == ((), None, 0.0, None)
@@ -184,8 +221,14 @@ def test_bad_rows_are_skipped_and_counted_by_reason(tmp_path: Path) -> None:
     frame, report = read_movies_csv(write_csv(tmp_path / "m.csv", header, rows))
     assert frame["title"].tolist() == ["Good One", "Good Two"]
     assert report.skipped == {
-        "bad_genres": 1, "bad_id": 2, "bad_vote_average": 3, "bad_year": 2, "duplicate_id": 1,
-        "missing_id": 1, "missing_overview": 1, "missing_title": 1,
+        "bad_genres": 1,
+        "bad_id": 2,
+        "bad_vote_average": 3,
+        "bad_year": 2,
+        "duplicate_id": 1,
+        "missing_id": 1,
+        "missing_overview": 1,
+        "missing_title": 1,
     }
     assert report.rows_read == len(rows) and report.rows_kept == 2
     assert report.rows_read == report.rows_kept + sum(report.skipped.values())
@@ -195,8 +238,17 @@ def test_bad_rows_are_skipped_and_counted_by_reason(tmp_path: Path) -> None:
 
 def test_duplicate_ids_keep_the_first_row(tmp_path: Path) -> None:
     """Repeated ids collapse to the first valid row; a skipped first row does not block a later one."""
-    path = write_csv(tmp_path / "m.csv", ["id", "title", "overview"],
-                     [[7, "First", OVERVIEW], [7, "Second", OVERVIEW], [8, "Blank", ""], [8, "Valid Eight", OVERVIEW], ["7.0", "Third", OVERVIEW]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        ["id", "title", "overview"],
+        [
+            [7, "First", OVERVIEW],
+            [7, "Second", OVERVIEW],
+            [8, "Blank", ""],
+            [8, "Valid Eight", OVERVIEW],
+            ["7.0", "Third", OVERVIEW],
+        ],
+    )
     frame, report = read_movies_csv(path)
     assert frame[["movie_id", "title"]].values.tolist() == [[7, "First"], [8, "Valid Eight"]]
     assert report.skipped == {"duplicate_id": 2, "missing_overview": 1}
@@ -223,8 +275,10 @@ def test_unclosed_quote_loses_one_line_not_the_rest_of_the_file(tmp_path: Path, 
         f'1,Up,"{OVERVIEW}\nsecond line of a properly quoted overview"\n'
         '2,Alien,"A quote that never closes, in space\n'
         f"3,Heat,{OVERVIEW}\n"
-        f"4,Jaws,{OVERVIEW}\n", "utf-8")
-    with caplog.at_level("WARNING", logger="recommender.catalog"):
+        f"4,Jaws,{OVERVIEW}\n",
+        "utf-8",
+    )
+    with caplog.at_level("WARNING", logger="recommender.catalog.film.film"):
         frame, report = read_movies_csv(path)
     assert frame["title"].tolist() == ["Up", "Heat", "Jaws"]
     assert frame["overview"].iloc[0].endswith("second line of a properly quoted overview")
@@ -234,7 +288,11 @@ def test_unclosed_quote_loses_one_line_not_the_rest_of_the_file(tmp_path: Path, 
 
 def test_html_and_control_characters_are_cleaned(tmp_path: Path) -> None:
     """Overviews with HTML tags, entities and control characters become plain text."""
-    path = write_csv(tmp_path / "m.csv", ["id", "title", "overview"], [[1, "Tom &amp; Jerry", "<b>Cat</b>\x07 and\tmouse &amp; more"]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        ["id", "title", "overview"],
+        [[1, "Tom &amp; Jerry", "<b>Cat</b>\x07 and\tmouse &amp; more"]],
+    )
     film = Catalog(read_movies_csv(path)[0]).film(0)
     assert film.title == "Tom & Jerry" and film.overview == "Cat and mouse & more"
 
@@ -245,23 +303,44 @@ def test_parse_id_accepts_integer_spellings(value: str, expected: int) -> None:
     assert parse_id(value) == expected
 
 
-@pytest.mark.parametrize("value, reason", [("", "missing_id"), ("abc", "bad_id"), ("12.5", "bad_id"), ("-1", "bad_id"),
-                                           ("0", "bad_id"), ("inf", "bad_id"), ("nan", "bad_id"), ("1e40", "bad_id")])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("", "missing_id"),
+        ("abc", "bad_id"),
+        ("12.5", "bad_id"),
+        ("-1", "bad_id"),
+        ("0", "bad_id"),
+        ("inf", "bad_id"),
+        ("nan", "bad_id"),
+        ("1e40", "bad_id"),
+    ],
+)
 def test_parse_id_rejects_non_ids(value: str, reason: str) -> None:
     """Anything that is not a positive whole number is a skipped row with a reason."""
     assert skip_reason(parse_id, value) == reason
 
 
-@pytest.mark.parametrize("release_date, year, expected", [
-    ("1999-03-31", "", 1999), ("31/03/1999", "", 1999), ("", "2001", 2001), ("", "2001.0", 2001),
-    ("1999-03-31", "2005", 2005), ("", "", None), ("  ", float("nan"), None),
-])
+@pytest.mark.parametrize(
+    "release_date, year, expected",
+    [
+        ("1999-03-31", "", 1999),
+        ("31/03/1999", "", 1999),
+        ("", "2001", 2001),
+        ("", "2001.0", 2001),
+        ("1999-03-31", "2005", 2005),
+        ("", "", None),
+        ("  ", float("nan"), None),
+    ],
+)
 def test_parse_year_accepts(release_date: Any, year: Any, expected: int | None) -> None:
     """A year column wins over a date; any date format with a 4-digit year works; blank is None."""
     assert parse_year(release_date, year) == expected
 
 
-@pytest.mark.parametrize("release_date, year", [("", "200x"), ("", "1999.5"), ("soon", ""), ("12345", ""), ("", "1500"), ("2150-01-01", "")])
+@pytest.mark.parametrize(
+    "release_date, year", [("", "200x"), ("", "1999.5"), ("soon", ""), ("12345", ""), ("", "1500"), ("2150-01-01", "")]
+)
 def test_parse_year_rejects(release_date: str, year: str) -> None:
     """Unreadable or implausible years skip the row as bad_year."""
     assert skip_reason(parse_year, release_date, year) == "bad_year"
@@ -269,7 +348,9 @@ def test_parse_year_rejects(release_date: str, year: str) -> None:
 
 def test_parse_row_and_parse_movies_on_a_dataframe() -> None:
     """parse_movies works on an in-memory frame too (NaN cells are blanks), duplicate ids collapsed."""
-    raw = pd.DataFrame({"id": ["1", "2", "1"], "title": ["A", "B", "C"], "overview": [OVERVIEW, float("nan"), OVERVIEW]})
+    raw = pd.DataFrame(
+        {"id": ["1", "2", "1"], "title": ["A", "B", "C"], "overview": [OVERVIEW, float("nan"), OVERVIEW]}
+    )
     frame, report = parse_movies(raw)
     assert frame["title"].tolist() == ["A"] and report.skipped == {"duplicate_id": 1, "missing_overview": 1}
     cols = detect_columns(list(raw.columns))
@@ -343,34 +424,70 @@ def test_catalog_rejects_a_frame_without_film_columns() -> None:
 
 
 def film_record(movie_id: int, title: str, year: int | None, votes: int = 100) -> dict[str, Any]:
-    return dict(movie_id=movie_id, title=title, overview=OVERVIEW, year=year, genres=("Drama",), vote_average=7.0,
-                vote_count=votes, popularity=1.0, original_language="en", keywords=(), tagline="", runtime=None,
-                poster_path=None)
+    return dict(
+        movie_id=movie_id,
+        title=title,
+        overview=OVERVIEW,
+        year=year,
+        genres=("Drama",),
+        vote_average=7.0,
+        vote_count=votes,
+        popularity=1.0,
+        original_language="en",
+        keywords=(),
+        tagline="",
+        runtime=None,
+        poster_path=None,
+    )
 
 
 @pytest.fixture(scope="module")
 def small_catalog() -> Catalog:
-    return Catalog(make_frame([
-        film_record(1, "Heat", 1995, 5000), film_record(2, "Heat", 1986, 10), film_record(3, "Amélie", 2001),
-        film_record(4, "The Dark Knight", 2008, 9000), film_record(5, "The Dark Knight Rises", 2012, 8000),
-        film_record(6, "Titanic", 1997, 8000), film_record(7, "Titanic", 1953, 5),
-        film_record(8, "Fantasia", 1940, 900), film_record(9, "Fantasia 2000", 1999, 300),
-        film_record(10, "2012", 2009, 500), film_record(11, "Léon: The Professional", 1994, 4000),
-    ]))
+    return Catalog(
+        make_frame(
+            [
+                film_record(1, "Heat", 1995, 5000),
+                film_record(2, "Heat", 1986, 10),
+                film_record(3, "Amélie", 2001),
+                film_record(4, "The Dark Knight", 2008, 9000),
+                film_record(5, "The Dark Knight Rises", 2012, 8000),
+                film_record(6, "Titanic", 1997, 8000),
+                film_record(7, "Titanic", 1953, 5),
+                film_record(8, "Fantasia", 1940, 900),
+                film_record(9, "Fantasia 2000", 1999, 300),
+                film_record(10, "2012", 2009, 500),
+                film_record(11, "Léon: The Professional", 1994, 4000),
+            ]
+        )
+    )
 
 
 def titles(catalog: Catalog, query: str) -> list[str]:
     return [f"{catalog.film(r).title} ({catalog.film(r).year})" for r in catalog.find_title(query)]
 
 
-@pytest.mark.parametrize("query, first", [
-    ("heat", "Heat (1995)"), ("HEAT", "Heat (1995)"), ("  Heat  ", "Heat (1995)"),
-    ("Heat 1986", "Heat (1986)"), ("heat (1986)", "Heat (1986)"), ("Heat [1986]", "Heat (1986)"),
-    ("amelie", "Amélie (2001)"), ("AMÉLIE", "Amélie (2001)"), ("amelie 2001", "Amélie (2001)"),
-    ("dark knight", "The Dark Knight (2008)"), ("the dark knight!", "The Dark Knight (2008)"),
-    ("titanic 1953", "Titanic (1953)"), ("Titanc", "Titanic (1997)"), ("leon the professional", "Léon: The Professional (1994)"),
-    ("2012", "2012 (2009)"), ("Fantasia 2000", "Fantasia 2000 (1999)"), ("fantasia", "Fantasia (1940)"),
-])
+@pytest.mark.parametrize(
+    "query, first",
+    [
+        ("heat", "Heat (1995)"),
+        ("HEAT", "Heat (1995)"),
+        ("  Heat  ", "Heat (1995)"),
+        ("Heat 1986", "Heat (1986)"),
+        ("heat (1986)", "Heat (1986)"),
+        ("Heat [1986]", "Heat (1986)"),
+        ("amelie", "Amélie (2001)"),
+        ("AMÉLIE", "Amélie (2001)"),
+        ("amelie 2001", "Amélie (2001)"),
+        ("dark knight", "The Dark Knight (2008)"),
+        ("the dark knight!", "The Dark Knight (2008)"),
+        ("titanic 1953", "Titanic (1953)"),
+        ("Titanc", "Titanic (1997)"),
+        ("leon the professional", "Léon: The Professional (1994)"),
+        ("2012", "2012 (2009)"),
+        ("Fantasia 2000", "Fantasia 2000 (1999)"),
+        ("fantasia", "Fantasia (1940)"),
+    ],
+)
 def test_find_title_is_forgiving(small_catalog: Catalog, query: str, first: str) -> None:
     """Case, accents, punctuation, a leading article, small typos and a trailing year are all handled."""
     found = titles(small_catalog, query)

@@ -8,9 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from recommender.emotion import (DEFAULT_MODEL_DIR, EmotionModelError, EmptyTextError,
-                                 OnnxEmotionClassifier, load_emotion_model)
-from recommender.emotion_data import LABELS
+from recommender.emotion.classifier import (
+    DEFAULT_MODEL_DIR,
+    EmotionModelError,
+    EmptyTextError,
+    OnnxEmotionClassifier,
+    load_emotion_model,
+)
+from recommender.emotion.labels import LABELS
 
 
 @pytest.fixture(scope="module")
@@ -39,23 +44,30 @@ def test_probabilities_are_a_distribution(model):
 
 
 def test_batch_equals_single(model):
-    texts = ["I miss my grandmother so much", "This is the best day of my life!",
-             "ok", "I am terrified of what the test results will say tomorrow morning"]
+    texts = [
+        "I miss my grandmother so much",
+        "This is the best day of my life!",
+        "ok",
+        "I am terrified of what the test results will say tomorrow morning",
+    ]
     batch = model.predict_batch(texts)
     for text, row in zip(texts, batch):
         single = model.predict(text)
         assert np.allclose([single[k] for k in LABELS], [row[k] for k in LABELS], atol=1e-4)
 
 
-@pytest.mark.parametrize("text,label", [
-    ("I miss my grandmother so much", "sadness"),
-    ("I'm so happy, I just got the job I wanted!", "joy"),
-    ("I am furious, they lied to me again", "anger"),
-    ("I'm scared to walk home alone at night", "fear"),
-    ("I love you more than anything in the world", "love"),
-    ("Wow, I never expected that, I'm amazed", "surprise"),
-    ("That is disgusting, it made me want to throw up", "disgust"),
-])
+@pytest.mark.parametrize(
+    "text,label",
+    [
+        ("I miss my grandmother so much", "sadness"),
+        ("I'm so happy, I just got the job I wanted!", "joy"),
+        ("I am furious, they lied to me again", "anger"),
+        ("I'm scared to walk home alone at night", "fear"),
+        ("I love you more than anything in the world", "love"),
+        ("Wow, I never expected that, I'm amazed", "surprise"),
+        ("That is disgusting, it made me want to throw up", "disgust"),
+    ],
+)
 def test_obvious_sentences_land_where_they_should(model, text, label):
     probs = model.predict(text)
     assert max(probs, key=probs.get) == label, probs
@@ -67,13 +79,16 @@ def test_empty_input_is_a_clear_error(model, text):
         model.predict(text)
 
 
-@pytest.mark.parametrize("text", [
-    "sad " * 5000,                          # far past the 128-token window: truncated
-    "😭😭😭",                                  # emoji only
-    "<script>alert('x')</script> I feel great",
-    "Je suis très triste aujourd'hui",      # other language
-    "\x00\x01 binary \xff",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sad " * 5000,  # far past the 128-token window: truncated
+        "😭😭😭",  # emoji only
+        "<script>alert('x')</script> I feel great",
+        "Je suis très triste aujourd'hui",  # other language
+        "\x00\x01 binary \xff",
+    ],
+)
 def test_any_text_a_user_can_type_works(model, text):
     probs = model.predict(text)
     assert abs(sum(probs.values()) - 1.0) < 1e-5

@@ -5,13 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.emotion_data import (GOEMOTIONS_TO_PRODUCT, LABELS, DataMissingError, load_dair,
-                                      load_goemotions, load_splits)
-from recommender.emotion_metrics import score
+from recommender.emotion.labels import LABELS
+from recommender.emotion.training.data import (
+    GOEMOTIONS_TO_PRODUCT,
+    DataMissingError,
+    load_dair,
+    load_goemotions,
+    load_splits,
+)
+from recommender.emotion.training.metrics import score
 
-GOEMOTIONS_NAMES = ("admiration amusement anger annoyance approval caring confusion curiosity desire "
-                    "disappointment disapproval disgust embarrassment excitement fear gratitude grief joy "
-                    "love nervousness optimism pride realization relief remorse sadness surprise neutral")
+GOEMOTIONS_NAMES = (
+    "admiration amusement anger annoyance approval caring confusion curiosity desire "
+    "disappointment disapproval disgust embarrassment excitement fear gratitude grief joy "
+    "love nervousness optimism pride realization relief remorse sadness surprise neutral"
+)
 
 
 def test_every_goemotions_label_maps_to_a_product_label():
@@ -31,10 +39,10 @@ def test_goemotions_keeps_rows_with_one_product_label(tmp_path):
     names.write_text("\n".join(GOEMOTIONS_NAMES.split()))
     idx = {n: i for i, n in enumerate(GOEMOTIONS_NAMES.split())}
     rows = [
-        f"so funny\t{idx['amusement']},{idx['joy']}\ta",       # both joy -> kept
-        f"ugh and yay\t{idx['anger']},{idx['joy']}\tb",        # anger + joy -> ambiguous, dropped
+        f"so funny\t{idx['amusement']},{idx['joy']}\ta",  # both joy -> kept
+        f"ugh and yay\t{idx['anger']},{idx['joy']}\tb",  # anger + joy -> ambiguous, dropped
         f"gross\t{idx['disgust']}\tc",
-        f"\t{idx['neutral']}\td",                               # empty text dropped
+        f"\t{idx['neutral']}\td",  # empty text dropped
     ]
     path = tmp_path / "train.tsv"
     path.write_text("\n".join(rows) + "\n")

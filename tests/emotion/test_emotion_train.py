@@ -15,7 +15,7 @@ from support.emotion_fixture import write_emotion_data
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
-    from recommender.emotion_train import TrainConfig, train
+    from recommender.emotion.training.train import TrainConfig, train
 
     data = write_emotion_data(tmp_path_factory.mktemp("data"))
     work = tmp_path_factory.mktemp("train")
@@ -36,9 +36,10 @@ def test_training_logs_validation_scores_and_keeps_a_checkpoint(trained):
 def test_export_matches_torch_and_loads_in_the_runtime(trained, tmp_path):
     import torch
 
-    from recommender.emotion import OnnxEmotionClassifier
-    from recommender.emotion_export import export_folder
-    from recommender.emotion_train import base_model_dir, load_checkpoint, predict_proba, tokenizer_for
+    from recommender.emotion.classifier import OnnxEmotionClassifier
+    from recommender.emotion.training.export import export_folder
+    from recommender.emotion.training.train import load_checkpoint, predict_proba, tokenizer_for
+    from recommender.wheels import base_model_dir
 
     _, best = trained
     out = tmp_path / "model"
@@ -47,11 +48,10 @@ def test_export_matches_torch_and_loads_in_the_runtime(trained, tmp_path):
     assert out.joinpath("model.onnx").stat().st_size < files["optimised"].stat().st_size / 3
 
     texts = ["i feel so alone tonight", "What a great surprise!", "meh"]
-    reference = predict_proba(load_checkpoint(best), tokenizer_for(base_model_dir(), 128), texts,
-                              torch.device("cpu"))
+    reference = predict_proba(load_checkpoint(best), tokenizer_for(base_model_dir(), 128), texts, torch.device("cpu"))
     int8 = OnnxEmotionClassifier(out).predict_proba(texts)
     assert np.allclose(int8.sum(1), 1.0, atol=1e-5)
-    assert np.abs(int8 - reference).max() < 0.05   # quantisation error, not a different model
+    assert np.abs(int8 - reference).max() < 0.05  # quantisation error, not a different model
 
 
 def _tiny_hf_model(folder, labels: list[str]):
@@ -61,11 +61,17 @@ def _tiny_hf_model(folder, labels: list[str]):
 
     from transformers import BertConfig, BertForSequenceClassification
 
-    from recommender.emotion_train import base_model_dir
+    from recommender.wheels import base_model_dir
 
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=37, id2label=dict(enumerate(labels)),
-                        label2id={name: i for i, name in enumerate(labels)})
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         if (base_model_dir() / name).is_file():
@@ -75,7 +81,7 @@ def _tiny_hf_model(folder, labels: list[str]):
 
 def test_hf_option_maps_foreign_labels_onto_ours(tmp_path):
     need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
-    from recommender.emotion import LABELS, load_emotion_model
+    from recommender.emotion.classifier import LABELS, load_emotion_model
 
     # the 7 labels of j-hartmann/emotion-english-distilroberta-base
     folder = _tiny_hf_model(tmp_path / "hf", ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"])
@@ -88,7 +94,7 @@ def test_hf_option_maps_foreign_labels_onto_ours(tmp_path):
 
 def test_hf_option_refuses_unknown_labels_at_start_up(tmp_path):
     need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
-    from recommender.emotion import EmotionModelError, load_emotion_model
+    from recommender.emotion.classifier import EmotionModelError, load_emotion_model
 
     folder = _tiny_hf_model(tmp_path / "hf", ["joy", "optimism"])
     with pytest.raises(EmotionModelError, match="optimism"):
@@ -101,15 +107,25 @@ def test_pipeline_calibrates_best_and_last_and_ships_the_higher(tmp_path):
     need("torch (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None)
     import argparse
 
-    from recommender.emotion import OnnxEmotionClassifier
-    from recommender.emotion_pipeline import checkpoint_candidates, train_export_evaluate
+    from recommender.emotion.classifier import OnnxEmotionClassifier
+    from recommender.emotion.training.pipeline import checkpoint_candidates, train_export_evaluate
 
     data = write_emotion_data(tmp_path / "data")
     work, out = tmp_path / "work", tmp_path / "model"
     (work / "last").mkdir(parents=True)
     (work / "last" / "model.pt").write_bytes(b"stale, from an earlier run")
-    args = argparse.Namespace(data=data, out=out, work=work, epochs=2, lr=1e-4, batch_size=8, seed=13,
-                              limit=None, device="cpu", export_only=False)
+    args = argparse.Namespace(
+        data=data,
+        out=out,
+        work=work,
+        epochs=2,
+        lr=1e-4,
+        batch_size=8,
+        seed=13,
+        limit=None,
+        device="cpu",
+        export_only=False,
+    )
     assert train_export_evaluate(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     candidates = metrics["candidates"]

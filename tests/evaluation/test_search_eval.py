@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-
-from recommender.search_eval import evaluate, hybrid_wins, load_dev_set, table
-
+from recommender.evaluation.search import evaluate, hybrid_wins, load_dev_set, table
 
 
 def ngrams(text: str, n: int = 6) -> set[tuple[str, ...]]:
     words = re.findall(r"[a-z]+", text.lower())
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def test_dev_set_shape():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import need
-from recommender.moods import (
+from recommender.mood.genre_table import (
     MODES,
     MoodTableError,
     default_table,
@@ -106,7 +106,7 @@ def test_edited_file_changes_weights(tmp_path):
 
 
 def default_table_path():
-    from recommender.moods import DATA_FILE
+    from recommender.mood.genre_table import DATA_FILE
 
     return DATA_FILE
 

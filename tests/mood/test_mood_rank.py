@@ -6,28 +6,43 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.catalog import FILM_COLUMNS, Catalog
-from recommender.mood_rank import FilmTable, MoodFilters, bayesian_quality, rank_mood
-from recommender.moods import ScoreWeights
+from recommender.catalog.film import FILM_COLUMNS
+from recommender.catalog.lookup import Catalog
+from recommender.mood.genre_table import ScoreWeights
+from recommender.mood.rank import FilmTable, MoodFilters, bayesian_quality, rank_mood
 
 
 def film(movie_id, title, genres, year=2000, rating=7.0, votes=1000, lang="en"):
     row = dict.fromkeys(FILM_COLUMNS)
-    row.update(movie_id=movie_id, title=title, overview=f"{title} overview", year=year, genres=tuple(genres),
-               vote_average=rating, vote_count=votes, popularity=1.0, original_language=lang,
-               keywords=(), tagline="", runtime=100.0, poster_path=None)
+    row.update(
+        movie_id=movie_id,
+        title=title,
+        overview=f"{title} overview",
+        year=year,
+        genres=tuple(genres),
+        vote_average=rating,
+        vote_count=votes,
+        popularity=1.0,
+        original_language=lang,
+        keywords=(),
+        tagline="",
+        runtime=100.0,
+        poster_path=None,
+    )
     return row
 
 
 @pytest.fixture
 def table() -> FilmTable:
-    frame = pd.DataFrame([
-        film(1, "Pure Comedy", ["Comedy"]),
-        film(2, "Comedy Drama", ["Comedy", "Drama"], year=1985),
-        film(3, "Horror", ["Horror"], rating=8.0, lang="fr"),
-        film(4, "Obscure Comedy", ["Comedy"], rating=10.0, votes=1),
-        film(5, "No Year Comedy", ["Comedy"], year=None),
-    ])
+    frame = pd.DataFrame(
+        [
+            film(1, "Pure Comedy", ["Comedy"]),
+            film(2, "Comedy Drama", ["Comedy", "Drama"], year=1985),
+            film(3, "Horror", ["Horror"], rating=8.0, lang="fr"),
+            film(4, "Obscure Comedy", ["Comedy"], rating=10.0, votes=1),
+            film(5, "No Year Comedy", ["Comedy"], year=None),
+        ]
+    )
     return FilmTable(Catalog(frame))
 
 

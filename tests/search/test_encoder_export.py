@@ -31,7 +31,8 @@ def _matmul_graph(weight: np.ndarray):
 
     node = helper.make_node("MatMul", ["x", "W"], ["y"], name="/encoder/layer.0/output/dense/MatMul")
     graph = helper.make_graph(
-        [node], "ffn",
+        [node],
+        "ffn",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "s", weight.shape[0]])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "s", weight.shape[1]])],
         [numpy_helper.from_array(weight, "W")],
@@ -41,7 +42,7 @@ def _matmul_graph(weight: np.ndarray):
 
 def test_token_scaling_is_exact_in_float_and_survives_zero_rows() -> None:
     need("the onnx package (pip install -r requirements-train.txt)", HAS_ONNX)
-    from recommender.encoder_export import add_token_scaling
+    from recommender.search.encoder_export import add_token_scaling
 
     rng = np.random.default_rng(3)
     weight = rng.normal(size=(16, 8)).astype(np.float32)
@@ -60,7 +61,7 @@ def test_token_scaling_is_exact_in_float_and_survives_zero_rows() -> None:
 @pytest.mark.parametrize("name", ["/pooler/dense/MatMul", "/encoder/layer.0/attention/output/dense/MatMul"])
 def test_token_scaling_leaves_other_matmuls_alone(name: str) -> None:
     need("the onnx package (pip install -r requirements-train.txt)", HAS_ONNX)
-    from recommender.encoder_export import add_token_scaling
+    from recommender.search.encoder_export import add_token_scaling
 
     model = _matmul_graph(np.eye(4, dtype=np.float32))
     model.graph.node[0].name = name
@@ -72,26 +73,41 @@ def _fused_block(width: int = 16):
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(5)
-    inits = {"b": rng.normal(size=width), "W": rng.normal(size=(width, width)) / 4, "gamma": rng.normal(size=width),
-             "beta": rng.normal(size=width), "bias": rng.normal(size=width)}
+    inits = {
+        "b": rng.normal(size=width),
+        "W": rng.normal(size=(width, width)) / 4,
+        "gamma": rng.normal(size=width),
+        "beta": rng.normal(size=width),
+        "bias": rng.normal(size=width),
+    }
     nodes = [
         helper.make_node("BiasGelu", ["x", "b"], ["g"], domain="com.microsoft"),
         helper.make_node("MatMul", ["g", "W"], ["m"]),
-        helper.make_node("SkipLayerNormalization", ["m", "x", "gamma", "beta", "bias"], ["y"], name="sln",
-                         domain="com.microsoft", epsilon=1e-12),
+        helper.make_node(
+            "SkipLayerNormalization",
+            ["m", "x", "gamma", "beta", "bias"],
+            ["y"],
+            name="sln",
+            domain="com.microsoft",
+            epsilon=1e-12,
+        ),
     ]
     graph = helper.make_graph(
-        nodes, "block", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "s", width])],
+        nodes,
+        "block",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "s", width])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "s", width])],
         [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()],
     )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    )
 
 
 def test_kernel_swaps_compute_the_same_block() -> None:
     """Add + LayerNormalization is SkipLayerNormalization exactly; FastGelu is GELU to ~1e-3."""
     need("the onnx package (pip install -r requirements-train.txt)", HAS_ONNX)
-    from recommender.encoder_export import fast_gelu, unfuse_skip_layernorm
+    from recommender.search.encoder_export import fast_gelu, unfuse_skip_layernorm
 
     x = np.random.default_rng(6).normal(size=(2, 7, 16)).astype(np.float32) * 3
     (fused,) = _run(_fused_block(), {"x": x})
@@ -112,8 +128,8 @@ def test_shipped_model_is_int8_with_the_documented_layout() -> None:
     need("the onnx package (pip install -r requirements-train.txt)", HAS_ONNX)
     import onnx
 
-    from recommender.encoder import MODEL_PATH
-    from recommender.encoder_export import FLOAT_ATTENTION
+    from recommender.search.encoder import MODEL_PATH
+    from recommender.search.encoder_export import FLOAT_ATTENTION
 
     model = onnx.load(str(MODEL_PATH))
     ops = [n.op_type for n in model.graph.node]
@@ -133,8 +149,8 @@ def test_shipped_model_is_int8_with_the_documented_layout() -> None:
 def test_export_recreates_the_shipped_encoder(tmp_path) -> None:
     """`export-encoder` from the PyPI float weights gives the committed model (same vectors)."""
     need("torch and transformers (pip install -r requirements-train.txt)", HAS_TORCH and HAS_ONNX)
-    from recommender.encoder import MODEL_PATH, TOKENIZER_PATH, SentenceEncoder
-    from recommender.encoder_export import export_encoder
+    from recommender.search.encoder import MODEL_PATH, TOKENIZER_PATH, SentenceEncoder
+    from recommender.search.encoder_export import export_encoder
 
     texts = [q["query"] for q in json.loads((ROOT / "eval" / "synopsis_dev.json").read_text())["queries"]][:20]
     report = export_encoder(out=tmp_path / "out", work=tmp_path / "work", check_texts=texts)

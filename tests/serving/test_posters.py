@@ -9,19 +9,30 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-from support.tmdb_fake import FakeTmdb
 
-from recommender.cache import TTLCache
-from recommender.catalog import Film
+from recommender.catalog.film import Film
 from recommender.config import Settings
-from recommender.posters import TMDB_ATTRIBUTION, PosterService, placeholder_svg
+from recommender.serving.cache import TTLCache
+from recommender.serving.placeholders import placeholder_svg
+from recommender.serving.posters import TMDB_ATTRIBUTION, PosterService
+from support.tmdb_fake import FakeTmdb
 
 
 def film(movie_id: int, title: str = "Avatar", **kw) -> Film:
     fields = dict(
-        movie_id=movie_id, title=title, overview="", year=2009, genres=("Action", "Adventure"),
-        vote_average=7.2, vote_count=100, popularity=1.0, original_language="en", keywords=(),
-        tagline="", runtime=None, poster_path=None,
+        movie_id=movie_id,
+        title=title,
+        overview="",
+        year=2009,
+        genres=("Action", "Adventure"),
+        vote_average=7.2,
+        vote_count=100,
+        popularity=1.0,
+        original_language="en",
+        keywords=(),
+        tagline="",
+        runtime=None,
+        poster_path=None,
     )
     fields.update(kw)
     return Film(**fields)
@@ -86,7 +97,7 @@ def test_retry_after_beyond_budget_gives_up_at_once(tmdb):
 def test_persistent_500_gives_none_bounded_attempts_and_negative_cache(tmdb, caplog):
     tmdb.fail_always(500)
     posters = service(tmdb, max_attempts=3)
-    with caplog.at_level(logging.WARNING, logger="recommender.posters"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.posters"):
         assert posters.poster_url(film(11)) is None
         assert posters.poster_url(film(11)) is None  # cached failure: no new calls
     assert len(tmdb.api_calls()) == 3
@@ -99,7 +110,7 @@ def test_persistent_500_gives_none_bounded_attempts_and_negative_cache(tmdb, cap
 def test_repeated_failures_open_the_breaker(tmdb, caplog):
     tmdb.fail_always(503)
     posters = service(tmdb, max_attempts=1)
-    with caplog.at_level(logging.WARNING, logger="recommender.posters"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.posters"):
         assert all(posters.poster_url(film(i)) is None for i in range(1, 10))
     assert len(tmdb.api_calls()) == 3, "breaker opens after 3 failed lookups"
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
@@ -108,18 +119,16 @@ def test_repeated_failures_open_the_breaker(tmdb, caplog):
 def test_slow_server_times_out_to_none(tmdb, caplog):
     tmdb.delay_s = 1.5
     posters = service(tmdb, timeout=0.2)
-    with caplog.at_level(logging.WARNING, logger="recommender.posters"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.posters"):
         assert posters.poster_url(film(5)) is None
     assert "no answer within 0.2 s" in caplog.text
     assert len(tmdb.api_calls()) == 1, "a timeout is not retried"
 
 
 def test_bad_key_gives_none_one_log_line_without_the_key(tmdb, caplog):
-    bad = Settings(
-        tmdb_api_key="wrong-key-9d8c7b", tmdb_api_base=tmdb.api_base, tmdb_image_base=tmdb.image_base
-    )
+    bad = Settings(tmdb_api_key="wrong-key-9d8c7b", tmdb_api_base=tmdb.api_base, tmdb_image_base=tmdb.image_base)
     posters = PosterService(bad, TTLCache(f"p-{uuid.uuid4().hex[:8]}"))
-    with caplog.at_level(logging.DEBUG, logger="recommender.posters"):
+    with caplog.at_level(logging.DEBUG, logger="recommender.serving.posters"):
         assert posters.poster_url(film(3)) is None
         assert posters.poster_url(film(4)) is None  # paused after a 401: no second call
     assert len(tmdb.api_calls()) == 1
@@ -149,7 +158,7 @@ def test_null_unknown_and_unsafe_poster_paths(tmdb, caplog):
     tmdb.posters[21] = '/x.jpg" onerror="alert(1)'
     tmdb.unknown_ids.add(22)
     posters = service(tmdb)
-    with caplog.at_level(logging.WARNING, logger="recommender.posters"):
+    with caplog.at_level(logging.WARNING, logger="recommender.serving.posters"):
         assert [posters.poster_url(film(i)) for i in (20, 21, 22)] == [None, None, None]
         assert [posters.poster_url(film(i)) for i in (20, 21, 22)] == [None, None, None]
     assert len(tmdb.api_calls()) == 3, "answers without a poster are cached"
@@ -179,7 +188,7 @@ def test_poster_urls_concurrent_bounded_and_deduplicated(tmdb):
 def svg_of(uri: str) -> ET.Element:
     prefix = "data:image/svg+xml;base64,"
     assert uri.startswith(prefix)
-    return ET.fromstring(base64.b64decode(uri[len(prefix):]).decode("utf-8"))
+    return ET.fromstring(base64.b64decode(uri[len(prefix) :]).decode("utf-8"))
 
 
 SVG = "{http://www.w3.org/2000/svg}"

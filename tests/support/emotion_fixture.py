@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recommender.emotion_data import GOEMOTIONS_TO_PRODUCT
+from recommender.emotion.training.data import GOEMOTIONS_TO_PRODUCT
 
 SENTENCES = {
     "sadness": ["i feel so lonely since she left", "i miss my old friends and feel empty"],
@@ -32,8 +32,12 @@ def write_emotion_data(folder: Path, copies: int = 3) -> Path:
     names = list(GOEMOTIONS_TO_PRODUCT)
     (folder / "goemotions" / "emotions.txt").write_text("\n".join(names) + "\n")
     go_name = {"disgust": "disgust", "neutral": "neutral", "joy": "joy"}
-    rows = [f"{text} {i}\t{names.index(go_name[label])}\tid{i}"
-            for i in range(copies) for label, texts in GO_SENTENCES.items() for text in texts]
+    rows = [
+        f"{text} {i}\t{names.index(go_name[label])}\tid{i}"
+        for i in range(copies)
+        for label, texts in GO_SENTENCES.items()
+        for text in texts
+    ]
     (folder / "goemotions" / "train.tsv").write_text("\n".join(rows) + "\n")
     (folder / "goemotions" / "dev.tsv").write_text("\n".join(rows) + "\n")
     return folder

@@ -17,11 +17,16 @@ WHAT = "built artifacts, the emotion model and the encoder (python -m recommende
 @functools.lru_cache(maxsize=1)
 def loaded_recommender():  # -> Recommender | None
     from recommender.config import Settings, get_settings
-    from recommender.service import Recommender
+    from recommender.serving.service import Recommender
 
     base = get_settings()
-    settings = Settings(artifacts_dir=base.artifacts_dir, emotion_model=base.emotion_model,
-                        redis_url=None, use_embedded_redis=False, onnx_threads=base.onnx_threads)
+    settings = Settings(
+        artifacts_dir=base.artifacts_dir,
+        emotion_model=base.emotion_model,
+        redis_url=None,
+        use_embedded_redis=False,
+        onnx_threads=base.onnx_threads,
+    )
     try:
         return Recommender.load(settings)
     except Exception as exc:  # missing artifacts or models: the caller skips (fails in CI)

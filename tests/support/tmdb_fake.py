@@ -32,9 +32,17 @@ _IMAGE = re.compile(r"^/t/p/([a-z0-9]+)/([A-Za-z0-9_\-]+)\.png$")
 _ERRORS = {
     401: {"success": False, "status_code": 7, "status_message": "Invalid API key: You must be granted a valid key."},
     404: {"success": False, "status_code": 34, "status_message": "The resource you requested could not be found."},
-    429: {"success": False, "status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40)."},
+    429: {
+        "success": False,
+        "status_code": 25,
+        "status_message": "Your request count (#) is over the allowed limit of (40).",
+    },
     500: {"success": False, "status_code": 11, "status_message": "Internal error: Something went wrong, contact TMDB."},
-    503: {"success": False, "status_code": 9, "status_message": "Service offline: This service is temporarily offline, try again later."},
+    503: {
+        "success": False,
+        "status_code": 9,
+        "status_message": "Service offline: This service is temporarily offline, try again later.",
+    },
 }
 
 
@@ -127,7 +135,9 @@ class FakeTmdb:
     def fail_always(self, status: int | None = 500, retry_after: float | str | None = None) -> None:
         """Every API call answers `status` until `fail_always(None)`."""
         with self._lock:
-            self._always = None if status is None else _Failure(status, None if retry_after is None else str(retry_after))
+            self._always = (
+                None if status is None else _Failure(status, None if retry_after is None else str(retry_after))
+            )
 
     def api_calls(self) -> list[SeenRequest]:
         with self._lock:

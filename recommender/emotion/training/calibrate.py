@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .emotion_data import LABELS
-from .emotion_metrics import score
+from recommender.emotion.labels import LABELS
+from recommender.emotion.training.metrics import score
 
 GRID = np.round(np.arange(-2.0, 2.01, 0.1), 2)
 
@@ -48,8 +48,8 @@ def tune_offsets(sets: list[tuple[np.ndarray, np.ndarray]], rounds: int = 3) -> 
 def calibrate_folder(folder: Path, data_dir: Path) -> dict:
     """Tune the offsets of the model in `folder` on the validation splits; write them into its
     config.json. Returns the offsets and the scores before and after."""
-    from .emotion import OnnxEmotionClassifier
-    from .emotion_eval import validation_sets
+    from recommender.emotion.classifier import OnnxEmotionClassifier
+    from recommender.emotion.training.evaluate import validation_sets
 
     folder = Path(folder)
     config_path = folder / "config.json"

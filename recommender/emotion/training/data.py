@@ -9,14 +9,26 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-LABELS: tuple[str, ...] = ("sadness", "joy", "love", "anger", "fear", "surprise", "disgust", "neutral")
+from recommender.emotion.labels import LABELS
 
 # GoEmotions' 27 emotions + neutral grouped onto the product labels (shared/data/README.md).
 GOEMOTIONS_TO_PRODUCT: dict[str, str] = {
     **dict.fromkeys(["sadness", "disappointment", "embarrassment", "grief", "remorse"], "sadness"),
     **dict.fromkeys(
-        ["joy", "amusement", "approval", "excitement", "gratitude", "optimism", "relief", "pride",
-         "admiration", "desire"], "joy"),
+        [
+            "joy",
+            "amusement",
+            "approval",
+            "excitement",
+            "gratitude",
+            "optimism",
+            "relief",
+            "pride",
+            "admiration",
+            "desire",
+        ],
+        "joy",
+    ),
     **dict.fromkeys(["love", "caring"], "love"),
     **dict.fromkeys(["anger", "annoyance", "disapproval"], "anger"),
     **dict.fromkeys(["fear", "nervousness"], "fear"),

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .emotion import OnnxEmotionClassifier
-from .emotion_data import LABELS, Example, load_dair, load_goemotions
-from .emotion_metrics import Scores, score
+from recommender.emotion.classifier import OnnxEmotionClassifier
+from recommender.emotion.labels import LABELS
+from recommender.emotion.training.data import Example, load_dair, load_goemotions
+from recommender.emotion.training.metrics import Scores, score
 
 
 def validation_sets(data_dir: Path) -> dict[str, list[Example]]:
     data_dir = Path(data_dir)
     return {
         "dair_val": load_dair(data_dir / "emotion" / "val.txt"),
-        "goemotions_val": load_goemotions(data_dir / "goemotions" / "dev.tsv",
-                                          data_dir / "goemotions" / "emotions.txt"),
+        "goemotions_val": load_goemotions(
+            data_dir / "goemotions" / "dev.tsv", data_dir / "goemotions" / "emotions.txt"
+        ),
     }
 
 
@@ -41,8 +43,14 @@ def format_report(results: dict[str, Scores]) -> str:
 
 def to_json(results: dict[str, Scores]) -> dict:
     return {
-        name: {"accuracy": s.accuracy, "macro_f1": s.macro_f1, "n": s.n,
-               "per_label_f1": s.per_label_f1, "labels": list(LABELS), "confusion": s.confusion}
+        name: {
+            "accuracy": s.accuracy,
+            "macro_f1": s.macro_f1,
+            "n": s.n,
+            "per_label_f1": s.per_label_f1,
+            "labels": list(LABELS),
+            "confusion": s.confusion,
+        }
         for name, s in results.items()
     }
 

@@ -11,11 +11,10 @@ import logging
 import shutil
 from pathlib import Path
 
-from .emotion_data import LABELS
+from recommender.emotion.labels import LABELS
+from recommender.onnx.export import OPSET, optimise
 
 log = logging.getLogger(__name__)
-
-OPSET = 17
 
 
 def export_float(model, path: Path) -> Path:
@@ -30,22 +29,15 @@ def export_float(model, path: Path) -> Path:
         str(path),
         input_names=["input_ids", "attention_mask"],
         output_names=["logits"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                      "logits": {0: "batch"}},
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "logits": {0: "batch"},
+        },
         opset_version=OPSET,
         dynamo=False,
     )
     return path
-
-
-def optimise(src: Path, dst: Path, num_heads: int, hidden_size: int) -> Path:
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    opt = optimize_model(str(src), model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
-                         opt_level=1)
-    log.info("fused operators: %s", opt.get_fused_operator_statistics())
-    opt.save_model_to_file(str(dst))
-    return dst
 
 
 def quantise(src: Path, dst: Path) -> Path:
@@ -53,8 +45,13 @@ def quantise(src: Path, dst: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Fused contrib ops defeat shape inference; their outputs are float.
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
     return dst
 
 
@@ -80,7 +77,8 @@ def export_folder(checkpoint: Path, out: Path, work: Path, max_length: int = 128
     Returns the intermediate float and optimised files too (kept in `work`) so the evaluation
     can compare int8 with float.
     """
-    from .emotion_train import base_model_dir, load_checkpoint
+    from recommender.emotion.training.train import load_checkpoint
+    from recommender.wheels import base_model_dir
 
     base = base_model_dir()
     base_config = json.loads((base / "config.json").read_text())
@@ -88,8 +86,9 @@ def export_folder(checkpoint: Path, out: Path, work: Path, max_length: int = 128
     out.mkdir(parents=True, exist_ok=True)
     model = load_checkpoint(checkpoint)
     float_path = export_float(model, work / "model.float.onnx")
-    opt_path = optimise(float_path, work / "model.opt.onnx", base_config["num_attention_heads"],
-                        base_config["hidden_size"])
+    opt_path = optimise(
+        float_path, work / "model.opt.onnx", base_config["num_attention_heads"], base_config["hidden_size"]
+    )
     quantise(opt_path, out / "model.onnx")
     shutil.copy(base / "tokenizer.json", out / "tokenizer.json")
     write_config(out, base_config, max_length)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .emotion_data import LABELS
+from recommender.emotion.labels import LABELS
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,19 @@ import statistics
 import time
 from pathlib import Path
 
-from .emotion import OnnxEmotionClassifier
-from .emotion_calibrate import calibrate_folder
-from .emotion_data import GOEMOTIONS_TO_PRODUCT, LABELS
-from .emotion_eval import evaluate_model, format_report, to_json
-from .emotion_metrics import Scores
+from recommender.emotion.classifier import OnnxEmotionClassifier
+from recommender.emotion.labels import LABELS
+from recommender.emotion.training.calibrate import calibrate_folder
+from recommender.emotion.training.data import GOEMOTIONS_TO_PRODUCT
+from recommender.emotion.training.evaluate import evaluate_model, format_report, to_json
+from recommender.emotion.training.metrics import Scores
 
 log = logging.getLogger(__name__)
 
-LATENCY_TEXT = ("It has been a long rough week at work and I am tired and a bit lonely, "
-                "so tonight I need something warm")  # 20 words
+LATENCY_TEXT = (
+    "It has been a long rough week at work and I am tired and a bit lonely, "
+    "so tonight I need something warm"
+)  # 20 words
 
 
 def latency_ms(model: OnnxEmotionClassifier, text: str = LATENCY_TEXT, runs: int = 200) -> dict:
@@ -33,8 +36,11 @@ def latency_ms(model: OnnxEmotionClassifier, text: str = LATENCY_TEXT, runs: int
         model.predict(text)
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return {"p50_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[int(0.95 * len(samples)) - 1], 2), "runs": runs}
+    return {
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(0.95 * len(samples)) - 1], 2),
+        "runs": runs,
+    }
 
 
 def _float_folder(int8_folder: Path, float_onnx: Path, work: Path) -> Path:
@@ -63,12 +69,11 @@ def _epoch_of(checkpoint: Path) -> int | None:
 
 
 def train_export_evaluate(args: argparse.Namespace) -> int:
-    from .emotion_export import export_folder
-    from .emotion_train import TrainConfig, train
+    from recommender.emotion.training.export import export_folder
+    from recommender.emotion.training.train import TrainConfig, train
 
     start = time.time()
-    cfg = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
-                      limit=args.limit)
+    cfg = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed, limit=args.limit)
     best = args.work / "best"
     if not args.export_only:
         best = train(args.data, args.work, cfg, device=args.device)
@@ -87,6 +92,8 @@ def train_export_evaluate(args: argparse.Namespace) -> int:
         print(f"{ckpt.name} checkpoint (epoch {epoch}): calibrated selection {calibration['objective']:.4f}")
         if chosen is None or calibration["objective"] > chosen[2]["objective"]:
             chosen = (ckpt, files, calibration)
+    if chosen is None:
+        raise RuntimeError("no checkpoint to ship")
     best, files, calibration = chosen
     args.out.mkdir(parents=True, exist_ok=True)
     for name in ("model.onnx", "tokenizer.json", "config.json"):
@@ -130,9 +137,11 @@ def _candidates_line(candidates: dict) -> str:
 
 
 def _calibration_line(cal: dict) -> str:
-    parts = [f"{name} accuracy {cal['before'][name]['accuracy']:.4f} -> {cal['after'][name]['accuracy']:.4f}, "
-             f"macro-F1 {cal['before'][name]['macro_f1']:.4f} -> {cal['after'][name]['macro_f1']:.4f}"
-             for name in cal["before"]]
+    parts = [
+        f"{name} accuracy {cal['before'][name]['accuracy']:.4f} -> {cal['after'][name]['accuracy']:.4f}, "
+        f"macro-F1 {cal['before'][name]['macro_f1']:.4f} -> {cal['after'][name]['macro_f1']:.4f}"
+        for name in cal["before"]
+    ]
     return "; ".join(parts)
 
 
@@ -149,7 +158,8 @@ def model_card(results: dict[str, dict[str, Scores]], latency: dict, metrics: di
     cfg = metrics["training_config"]
     rows = "\n".join(
         _row(f"{split} ({kind})", res[split])
-        for split in ("dair_val", "goemotions_val") for kind, res in results.items()
+        for split in ("dair_val", "goemotions_val")
+        for kind, res in results.items()
     )
     return f"""# Reelmood emotion model
 
@@ -163,7 +173,7 @@ BiasGelu), dynamically int8-quantised ONNX file; runs with onnxruntime + tokeniz
 | file | what |
 |---|---|
 | `model.onnx` | int8 graph: inputs `input_ids`, `attention_mask` (int64, batch x seq); output `logits` (batch x 8) |
-| `tokenizer.json` | the base model's WordPiece tokenizer (uncased); truncate at {cfg['max_len']}-128 tokens |
+| `tokenizer.json` | the base model's WordPiece tokenizer (uncased); truncate at {cfg["max_len"]}-128 tokens |
 | `config.json` | `id2label`/`label2id`, pooling (masked mean), base model config |
 | `metrics.json` | the figures below, machine readable |
 | `train_log.jsonl` | the training log (loss, validation scores per epoch) |
@@ -185,17 +195,17 @@ Test splits were never used: model selection and tuning used the two validation 
 ## Training
 
 Whole encoder fine-tuned (word embeddings frozen) with a masked-mean-pooling + linear head;
-AdamW, lr {cfg['lr']}, batch {cfg['batch_size']}, {cfg['epochs']} epochs, warmup {cfg['warmup']},
-weight decay {cfg['weight_decay']}, texts cut at {cfg['max_len']} tokens, length-bucketed batches,
-class weights (inverse frequency ^ {cfg['class_weight_power']}), {_caps_line(cfg['goemotions_cap'])},
-seed {cfg['seed']}. The epoch with the best validation score
+AdamW, lr {cfg["lr"]}, batch {cfg["batch_size"]}, {cfg["epochs"]} epochs, warmup {cfg["warmup"]},
+weight decay {cfg["weight_decay"]}, texts cut at {cfg["max_len"]} tokens, length-bucketed batches,
+class weights (inverse frequency ^ {cfg["class_weight_power"]}), {_caps_line(cfg["goemotions_cap"])},
+seed {cfg["seed"]}. The epoch with the best validation score
 (dair-ai accuracy + GoEmotions accuracy + GoEmotions macro-F1) and the last epoch are both
 exported to int8, and each gets 8 per-label logit offsets (`logit_offsets` in `config.json`, a
 prior correction: training up-weights rare labels), tuned on the validation splits by coordinate
 search and scored like epoch selection. The one scoring higher after that is shipped: epoch
-{metrics['best_epoch']} of {cfg['epochs']} ({_candidates_line(metrics.get('candidates') or {})}).
-Its offsets: {_calibration_line(metrics['calibration'])}.
-Training time: {metrics['training_seconds'] / 60:.0f} min on a 2-core CPU
+{metrics["best_epoch"]} of {cfg["epochs"]} ({_candidates_line(metrics.get("candidates") or {})}).
+Its offsets: {_calibration_line(metrics["calibration"])}.
+Training time: {metrics["training_seconds"] / 60:.0f} min on a 2-core CPU
 (`python -m recommender train-emotion`; a GPU is used when present).
 
 ## Validation scores
@@ -210,9 +220,9 @@ a point less on unseen data.
 
 ## Size and latency
 
-`model.onnx`: {metrics['model_onnx_bytes'] / 1e6:.1f} MB. One 20-word text, including
-tokenisation, onnxruntime at 2 threads: int8 p50 {latency['int8']['p50_ms']} ms
-(p95 {latency['int8']['p95_ms']} ms); optimised float p50 {latency['float']['p50_ms']} ms.
+`model.onnx`: {metrics["model_onnx_bytes"] / 1e6:.1f} MB. One 20-word text, including
+tokenisation, onnxruntime at 2 threads: int8 p50 {latency["int8"]["p50_ms"]} ms
+(p95 {latency["int8"]["p95_ms"]} ms); optimised float p50 {latency["float"]["p50_ms"]} ms.
 
 ## Limits
 

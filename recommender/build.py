@@ -1,0 +1,229 @@
+"""`python -m recommender build`: catalog + TF-IDF + embeddings + tuned index -> artifacts/.
+
+Runs in its own process: embedding the corpus needs far more memory than serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from recommender.artifacts import (
+    CATALOG_FILE,
+    DATA_FILES,
+    EMBEDDINGS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    MATRIX_FILE,
+    VOCAB_FILE,
+    ArtifactError,
+    load_artifacts,
+)
+from recommender.catalog.csv_reader import read_movies_csv
+from recommender.catalog.documents import enriched_text, film_document
+from recommender.catalog.film import CatalogError
+from recommender.catalog.lookup import Catalog
+from recommender.catalog.parse import ParseReport
+from recommender.catalog.sources import csv_source, default_source
+from recommender.catalog.store import write_catalog
+from recommender.config import get_settings
+from recommender.search.tfidf import fit_tfidf
+from recommender.search.vector_index import DEFAULT_SEED, TREE_CHOICES, tune_index
+from recommender.wheels import WheelError, sha256_file
+
+log = logging.getLogger(__name__)
+
+
+PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "nltk", "onnxruntime", "tokenizers", "annoy", "tqdm")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    report: ParseReport
+    seconds: float
+    sizes: dict[str, int]
+    manifest: dict
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def build(movies_csv: Path | None = None, out: Path | None = None, progress: bool = True) -> BuildResult:
+    """Build every artifact into `out` (default: settings.artifacts_dir); manifest written last."""
+    from recommender.search.encoder import encoder_files, load_encoder
+
+    started = time.perf_counter()
+    out = Path(out) if out else get_settings().artifacts_dir
+    data, source = csv_source(Path(movies_csv)) if movies_csv else default_source()
+    frame, report = read_movies_csv(data)
+    print(report.summary(), flush=True)
+    catalog = Catalog(frame)
+    films = catalog.films()
+
+    step = time.perf_counter()
+    tfidf = fit_tfidf([film_document(f) for f in films])
+    tfidf_s = time.perf_counter() - step
+    log.info("TF-IDF: %d terms in %.1f s", len(tfidf.terms), tfidf_s)
+
+    step = time.perf_counter()
+    encoder = load_encoder(batch_size=16)
+    vectors = encoder.encode([enriched_text(f) for f in films], progress=progress)
+    embed_s = time.perf_counter() - step
+    stored = vectors.astype(np.float16)
+
+    step = time.perf_counter()
+    index, tuning = tune_index(stored, seed=DEFAULT_SEED)
+    annoy_s = time.perf_counter() - step
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".building-") as tmp_name:
+        tmp = Path(tmp_name)
+        write_catalog(films, tmp / CATALOG_FILE)
+        tfidf.save(tmp / VOCAB_FILE, tmp / MATRIX_FILE)
+        np.save(tmp / EMBEDDINGS_FILE, stored, allow_pickle=False)
+        files = {name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in DATA_FILES}
+        manifest = {
+            "format": FORMAT_VERSION,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": None,
+            "source": source,
+            "rows": {
+                "read": report.rows_read,
+                "kept": report.rows_kept,
+                "skipped": sum(report.skipped.values()),
+                "skipped_by_reason": report.skipped,
+                "policy": "blank optional values are kept as empty; rows with a missing id, "
+                "title or overview, a garbage value, or a repeated id are skipped",
+            },
+            "columns": report.columns,
+            "tfidf": {
+                "terms": len(tfidf.terms),
+                "nonzeros": int(tfidf.matrix.nnz),
+                "fields": ["overview", "genres", "keywords", "tagline"],
+                "seconds": round(tfidf_s, 2),
+            },
+            "embeddings": {
+                "text": "Genre: ... Year: ... Title: ... Overview: ...",
+                "dtype": "float16",
+                "shape": list(stored.shape),
+                "seconds": round(embed_s, 1),
+            },
+            "encoder": encoder_files().describe(),
+            "annoy": {
+                "metric": "angular",
+                "n_trees": index.n_trees,
+                "tree_choices": list(TREE_CHOICES),
+                "seed": index.seed,
+                "search_k": tuning.search_k,
+                "recall_at_10": tuning.recall_at_10,
+                "tuning_queries": tuning.n_queries,
+                "recall_curve": tuning.curve,
+                "query_ms_annoy": round(tuning.annoy_ms, 3),
+                "query_ms_exact": round(tuning.exact_ms, 3),
+                "seconds": round(annoy_s, 2),
+                "built_at_load": True,
+            },
+            "packages": _package_versions(),
+            "files": files,
+        }
+        seconds = time.perf_counter() - started
+        manifest["build_seconds"] = round(seconds, 1)
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        (out / MANIFEST_FILE).unlink(missing_ok=True)  # a half-replaced set never looks valid
+        for name in DATA_FILES + (MANIFEST_FILE,):
+            os.replace(tmp / name, out / name)
+    sizes = {name: (out / name).stat().st_size for name in DATA_FILES + (MANIFEST_FILE,)}
+    return BuildResult(out, report, seconds, sizes, manifest)
+
+
+def build_main(movies_csv: Path | None = None, out: Path | None = None) -> int:
+    """CLI entry for `python -m recommender build`: 0 ok, 2 bad input file, 1 other failure."""
+    from recommender.search.encoder import EncoderError
+
+    try:
+        result = build(movies_csv, out)
+    except CatalogError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 2
+    except (EncoderError, WheelError, ArtifactError, OSError) as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    total = sum(result.sizes.values())
+    annoy = result.manifest["annoy"]
+    print(
+        f"{result.report.rows_kept:,} films indexed -> {result.out} "
+        f"({total / 1e6:.1f} MB, {result.seconds:.0f} s; Annoy search_k={annoy['search_k']}, "
+        f"recall@10={annoy['recall_at_10']:.3f})"
+    )
+    return 0
+
+
+# ---- rebuild check ---------------------------------------------------------------------------
+
+
+def verify_rebuild(committed_dir: Path, rebuilt_dir: Path, min_cosine: float = 0.999) -> list[str]:
+    """Problems found comparing a fresh build with the committed artifacts; empty = they match.
+
+    Same source, same films in the same order, TF-IDF equal, every film's embedding within
+    `min_cosine` (onnxruntime may differ in the last bits across CPUs), and recall still met.
+    """
+    problems: list[str] = []
+    loaded = []
+    for label, path in (("committed", committed_dir), ("rebuilt", rebuilt_dir)):
+        try:
+            loaded.append(load_artifacts(Path(path), use_annoy=False))
+        except ArtifactError as exc:
+            problems.append(f"{label}: {exc}")
+    if problems:
+        return problems
+    old, new = loaded
+    if old.manifest["source"].get("sha256") != new.manifest["source"].get("sha256"):
+        problems.append("source CSV differs (sha256)")
+    for key in ("read", "kept", "skipped_by_reason"):
+        if old.manifest["rows"].get(key) != new.manifest["rows"].get(key):
+            problems.append(
+                f"rows.{key}: committed {old.manifest['rows'].get(key)} != rebuilt {new.manifest['rows'].get(key)}"
+            )
+    old_films, new_films = old.catalog.films(), new.catalog.films()
+    old_ids = [f.movie_id for f in old_films]
+    new_ids = [f.movie_id for f in new_films]
+    if old_ids != new_ids:
+        problems.append(f"film ids differ ({len(set(old_ids) ^ set(new_ids))} not in both, or order changed)")
+        return problems
+    if old_films != new_films:
+        problems.append("catalog table values differ")
+    if old.tfidf.terms != new.tfidf.terms:
+        problems.append(f"TF-IDF vocabulary differs ({len(old.tfidf.terms)} vs {len(new.tfidf.terms)} terms)")
+    elif abs(old.tfidf.matrix - new.tfidf.matrix).max() > 1e-4:
+        problems.append("TF-IDF matrix values differ by more than 1e-4")
+    cos = np.einsum("ij,ij->i", old.index.vectors, new.index.vectors)
+    bad = np.flatnonzero(cos < min_cosine)
+    if bad.size:
+        worst = int(bad[np.argmin(cos[bad])])
+        problems.append(
+            f"{bad.size} film embeddings have cosine < {min_cosine} to the committed ones "
+            f"(worst: row {worst}, {old.catalog.film(worst).title!r}, cosine {cos[worst]:.4f})"
+        )
+    recall = new.manifest.get("annoy", {}).get("recall_at_10", 0.0)
+    if recall < 0.99:
+        problems.append(f"rebuilt Annoy recall@10 {recall} < 0.99")
+    return problems

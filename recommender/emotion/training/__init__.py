@@ -1,0 +1,1 @@
+"""Data, fine-tuning, export, calibration and evaluation of the emotion model (train time only)."""

@@ -1,0 +1,1 @@
+"""Quality measurements over the whole service, on the committed dev sets in eval/."""

@@ -1,0 +1,1 @@
+"""Mood -> films: the emotion -> genre table and the mood ranking."""

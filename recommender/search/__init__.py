@@ -1,0 +1,1 @@
+"""Similarity search: sentence encoder, vector index, TF-IDF and their hybrid fusion."""

@@ -1,0 +1,100 @@
+"""Input hygiene: anything a user can send becomes readable text or a friendly `InputError`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from recommender.text import STOP_WORDS, clean_text
+
+if TYPE_CHECKING:
+    pass
+
+
+MAX_MOOD_CHARS = 2000
+MAX_SYNOPSIS_CHARS = 5000
+MAX_TOP_K = 50
+
+
+class InputError(ValueError):
+    """Bad user input; the message is safe and friendly to show."""
+
+
+class FilmNotFoundError(InputError, LookupError):
+    """The TMDB id or title names no catalog film (the API answers 404)."""
+
+
+# ---- input hygiene ------------------------------------------------------------------------
+
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+# The common feelings emoji, in words the emotion model knows; Unicode names mislead it
+# ('😭' is LOUDLY CRYING FACE, which reads as anger).
+EMOJI_WORDS = {
+    **dict.fromkeys("😭😢😿😞😔😟🙁☹💔🥺😥😓", "sad"),
+    **dict.fromkeys("😂🤣😄😃😀😁😆😊🙂😹🥳🎉", "happy"),
+    **dict.fromkeys("❤😍🥰😘💕💖💗💘💞😻", "love"),
+    **dict.fromkeys("😡😠🤬👿💢😤", "angry"),
+    **dict.fromkeys("😱😨😰😧🙀", "scared"),
+    **dict.fromkeys("😮😲🤯😯😳", "surprised"),
+    **dict.fromkeys("🤢🤮", "disgusted"),
+}
+
+
+def _emoji_words(text: str) -> str:
+    """Pictographs become words ('😭' -> ' sad ', others their Unicode names), so emoji-only
+    moods still say something to a text model; other symbols are left alone."""
+    out = []
+    for ch in text:
+        if ch in EMOJI_WORDS:
+            out.append(f" {EMOJI_WORDS[ch]} ")
+        elif unicodedata.category(ch) == "So":
+            name = unicodedata.name(ch, "")
+            out.append(f" {name.lower()} " if name else " ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_user_text(text: Any, max_chars: int, what: str) -> str:
+    """Readable text from anything a user can send: HTML/control chars out, emoji named, cut.
+
+    Raises InputError when nothing with a letter is left.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not isinstance(text, str):
+        raise InputError(f"Please type some text for the {what}.")
+    text = text[: max_chars * 4].replace("\ufffd", " ")
+    cleaned = clean_text(_emoji_words(text), max_chars=max_chars)
+    if not _LETTER.search(cleaned):
+        raise InputError(f"Please type a few words for the {what}.")
+    return cleaned
+
+
+NOT_ENGLISH_NOTE = "This does not look like English; the emotion model reads English best, so this reading may be off."
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def language_note(text: str) -> str | None:
+    """A note when the text is probably not English: mostly non-Latin letters, or four or more
+    words without one English function word (English sentences almost always have some)."""
+    words = _WORD.findall(text.lower())
+    letters = "".join(words)
+    if letters and sum(ch.isascii() for ch in letters) < len(letters) / 2:
+        return NOT_ENGLISH_NOTE
+    if len(words) >= 4 and not any(w in STOP_WORDS or w in ("i", "im") for w in words):
+        return NOT_ENGLISH_NOTE
+    return None
+
+
+def _check_top_k(top_k: int) -> int:
+    try:
+        k = int(top_k)
+    except (TypeError, ValueError):
+        raise InputError(f"top_k must be a whole number from 1 to {MAX_TOP_K}.") from None
+    if not 1 <= k <= MAX_TOP_K:
+        raise InputError(f"top_k must be from 1 to {MAX_TOP_K}.")
+    return k
