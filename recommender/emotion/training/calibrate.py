@@ -1,9 +1,12 @@
-"""Per-label logit offsets tuned on the validation splits (a prior correction, 8 numbers).
+"""Per-label logit offsets (a prior correction, 8 numbers), kept only where held-out data confirms them.
 
 Training weights rare labels up (and may cap GoEmotions' largest classes), so the learned
-priors are off by design; a coordinate search over one offset per label, scored like epoch
-selection, puts them back. The offsets live in the model's config.json (`logit_offsets`); the
-runtime adds them to the logits. They are tuned on the int8 model actually shipped.
+priors can be off; a coordinate search over one offset per label, scored like epoch selection,
+can put them back. But offsets tuned on a split also fit that split's noise: offsets tuned on the
+whole validation sets once scored below no offsets on both test splits. So the search is first
+cross-validated (tuned on one half of each validation set, scored on the other, both ways); the
+offsets are kept only when they beat no offsets on every held-out half, and are zero otherwise.
+They live in the model's config.json (`logit_offsets`); the runtime adds them to the logits.
 """
 
 from __future__ import annotations
@@ -45,9 +48,39 @@ def tune_offsets(sets: list[tuple[np.ndarray, np.ndarray]], rounds: int = 3) -> 
     return offsets
 
 
+Sets = list[tuple[np.ndarray, np.ndarray]]
+
+
+def halves(sets: Sets, seed: int = 0) -> tuple[Sets, Sets]:
+    """Each (logits, labels) set cut in two random halves, the same cut for every call."""
+    first, second = [], []
+    for logits, labels in sets:
+        order = np.random.default_rng(seed).permutation(len(labels))
+        a, b = order[: len(order) // 2], order[len(order) // 2 :]
+        first.append((logits[a], labels[a]))
+        second.append((logits[b], labels[b]))
+    return first, second
+
+
+def cross_validate(sets: Sets, seed: int = 0) -> list[dict[str, float]]:
+    """Tune on one half, score on the other, both ways: held-out objective with and without offsets."""
+    a, b = halves(sets, seed)
+    folds = []
+    for tune, held in ((a, b), (b, a)):
+        offsets = tune_offsets(tune)
+        folds.append(
+            {
+                "held_out_with": round(objective(offsets, held), 6),
+                "held_out_without": round(objective(np.zeros(len(LABELS)), held), 6),
+            }
+        )
+    return folds
+
+
 def calibrate_folder(folder: Path, data_dir: Path) -> dict:
-    """Tune the offsets of the model in `folder` on the validation splits; write them into its
-    config.json. Returns the offsets and the scores before and after."""
+    """Offsets for the model in `folder`, written into its config.json: tuned on the whole
+    validation splits when the cross-validation confirms them, else zero. Returns the offsets,
+    the cross-validation and the scores before and after."""
     from recommender.emotion.classifier import OnnxEmotionClassifier
     from recommender.emotion.training.evaluate import validation_sets
 
@@ -60,12 +93,16 @@ def calibrate_folder(folder: Path, data_dir: Path) -> dict:
         logits = np.stack([model.raw_logits(e.text) for e in examples])
         sets.append((logits, np.array([e.label for e in examples])))
         names.append(name)
-    offsets = tune_offsets(sets)
+    folds = cross_validate(sets)
+    confirmed = all(f["held_out_with"] > f["held_out_without"] for f in folds)
+    offsets = tune_offsets(sets) if confirmed else np.zeros(len(LABELS))
     config["logit_offsets"] = {label: round(float(v), 2) for label, v in zip(LABELS, offsets)}
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     return {
         "offsets": config["logit_offsets"],
         "objective": round(objective(offsets, sets), 6),
+        "cross_validation": folds,
+        "confirmed": confirmed,
         "before": {n: score(y.tolist(), lg).summary() for n, (lg, y) in zip(names, sets)},
         "after": {n: score(y.tolist(), lg + offsets).summary() for n, (lg, y) in zip(names, sets)},
     }
