@@ -1,4 +1,4 @@
-"""Command line: build, train-emotion, evaluate-emotion, evaluate-search, export-encoder, bench, serve."""
+"""Command line: build, train-emotion, evaluate-emotion, evaluate-search, evaluate-mood, export-encoder, bench, serve."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the catalog artifacts (TF-IDF, embeddings, index)")
-    b.add_argument("--movies-csv", type=Path, help="a TMDB-style CSV (default: TMDB 5000 from PyPI)")
+    b.add_argument(
+        "--movies-csv",
+        action="append",
+        help="a TMDB-style CSV; repeat to merge several by id, the later winning; "
+        "'default' names TMDB 5000 from PyPI (the default when none is given)",
+    )
     b.add_argument("--out", type=Path, help="output folder (default: artifacts/)")
 
     t = sub.add_parser("train-emotion", help="fine-tune, export and evaluate the emotion model")
@@ -43,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", type=Path, help="also write the figures here")
 
     sub.add_parser("evaluate-search", help="dense vs TF-IDF vs hybrid synopsis search on eval/")
+    em = sub.add_parser("evaluate-mood", help="baseline vs current mood ranking on eval/mood_dev.json")
+    em.add_argument("--set", type=Path, help="another set in the same format (e.g. eval/mood_tune.json)")
+    em.add_argument("--json", type=Path, help="also write the figures here")
     sub.add_parser(
         "export-encoder",
         help="re-create models/encoder/model.onnx (int8) from the float MiniLM weights (needs requirements-train.txt)",
@@ -51,6 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     be = sub.add_parser("bench", help="latency scenarios (cached vs uncached, synopsis search)")
     be.add_argument("--json", type=Path, help="also write the report here")
     be.add_argument("--runs", type=int, help="runs per scenario")
+
+    f = sub.add_parser("fetch-tmdb", help="fetch films from TMDB (discover + details) into a CSV build reads")
+    f.add_argument("--out", type=Path, default=PROJECT_ROOT / "runs" / "tmdb" / "films.csv")
+    f.add_argument("--pages", type=int, default=100, help="discover pages to list (20 films each; TMDB stops at 500)")
+    f.add_argument("--max-films", type=int, help="stop listing after this many films")
+    f.add_argument("--years", help="primary release years A-B, e.g. 2018-2026")
+    f.add_argument("--sort", choices=("popularity", "votes"), default="popularity")
+    f.add_argument("--min-votes", type=int, default=50, help="vote_count.gte floor")
+    f.add_argument("--workers", type=int, default=4, help="concurrent requests")
+    f.add_argument("--max-age-days", type=float, default=30.0, help="refetch details older than this")
 
     s = sub.add_parser("serve", help="start the REST API")
     s.add_argument("--host", default="127.0.0.1")
@@ -94,6 +112,10 @@ def _run(args: argparse.Namespace) -> int:
         from recommender.emotion.training.evaluate import main as evaluate
 
         return evaluate(args.data, args.model, args.json)
+    if args.command == "evaluate-mood":
+        from recommender.evaluation.mood import main as evaluate_mood
+
+        return evaluate_mood(args.set, args.json)
     if args.command == "evaluate-search":
         from recommender.evaluation.search import main as evaluate_search
 
@@ -106,6 +128,10 @@ def _run(args: argparse.Namespace) -> int:
         from recommender.serving.bench import main as bench
 
         return bench(args.json, args.runs)
+    if args.command == "fetch-tmdb":
+        from recommender.catalog.tmdb_fetch import fetch_main
+
+        return fetch_main(args)
     if args.command == "serve":
         from recommender.serving.api import serve
 

@@ -23,12 +23,13 @@ from recommender.wheels import sha256_file
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: catalog as JSON lines (serving needs neither pandas nor pyarrow)
+FORMAT_VERSION = 3  # 2: catalog as JSON lines (serving needs neither pandas nor pyarrow); 3: film tones
 VOCAB_FILE = "tfidf_vocab.json"
 MATRIX_FILE = "tfidf_matrix.npz"
 EMBEDDINGS_FILE = "embeddings.npy"
+TONES_FILE = "tones.npy"
 MANIFEST_FILE = "manifest.json"
-DATA_FILES = (CATALOG_FILE, VOCAB_FILE, MATRIX_FILE, EMBEDDINGS_FILE)
+DATA_FILES = (CATALOG_FILE, VOCAB_FILE, MATRIX_FILE, EMBEDDINGS_FILE, TONES_FILE)
 REBUILD_HINT = "rebuild with `python -m recommender build`"
 
 
@@ -42,6 +43,11 @@ class Artifacts:
     tfidf: TfidfIndex
     index: VectorIndex
     manifest: dict
+    tones: np.ndarray | None = None  # (n, tones) z-scored tone profiles, columns as manifest["tone"]["ids"]
+
+    @property
+    def tone_ids(self) -> tuple[str, ...]:
+        return tuple((self.manifest.get("tone") or {}).get("ids") or ())
 
 
 # ---- loading ---------------------------------------------------------------------------------
@@ -86,13 +92,25 @@ def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifact
         catalog = read_catalog(path / CATALOG_FILE)
         tfidf = TfidfIndex.load(path / VOCAB_FILE, path / MATRIX_FILE)
         vectors = np.load(path / EMBEDDINGS_FILE, allow_pickle=False)
+        tones = np.load(path / TONES_FILE, allow_pickle=False).astype(np.float32)
     except Exception as exc:  # noqa: BLE001 - a readable-but-wrong file must not crash the app
         raise ArtifactError(
             f"artifacts in {path} cannot be read ({type(exc).__name__}: {exc}); {REBUILD_HINT}"
         ) from None
     kept = (manifest.get("rows") or {}).get("kept")
-    counts = {"catalog": len(catalog), "tfidf": tfidf.n_rows, "embeddings": int(vectors.shape[0])}
-    if vectors.ndim != 2 or any(n != kept for n in counts.values()):
+    counts = {
+        "catalog": len(catalog),
+        "tfidf": tfidf.n_rows,
+        "embeddings": int(vectors.shape[0]),
+        "tones": int(tones.shape[0]),
+    }
+    tone_ids = (manifest.get("tone") or {}).get("ids") or []
+    if (
+        vectors.ndim != 2
+        or tones.ndim != 2
+        or tones.shape[1] != len(tone_ids)
+        or any(n != kept for n in counts.values())
+    ):
         raise ArtifactError(
             f"artifacts in {path} disagree on the number of films (manifest {kept}, {counts}); {REBUILD_HINT}"
         )
@@ -108,4 +126,4 @@ def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifact
             f"{path / MANIFEST_FILE} has bad Annoy settings (n_trees, search_k, seed); {REBUILD_HINT}"
         ) from None
     index = VectorIndex(vectors, use_annoy=use_annoy, **params)
-    return Artifacts(catalog=catalog, tfidf=tfidf, index=index, manifest=manifest)
+    return Artifacts(catalog=catalog, tfidf=tfidf, index=index, manifest=manifest, tones=tones)

@@ -26,18 +26,20 @@ from recommender.artifacts import (
     FORMAT_VERSION,
     MANIFEST_FILE,
     MATRIX_FILE,
+    TONES_FILE,
     VOCAB_FILE,
     ArtifactError,
     load_artifacts,
 )
-from recommender.catalog.csv_reader import read_movies_csv
 from recommender.catalog.documents import enriched_text, film_document
 from recommender.catalog.film import CatalogError
 from recommender.catalog.lookup import Catalog
 from recommender.catalog.parse import ParseReport
-from recommender.catalog.sources import csv_source, default_source
+from recommender.catalog.sources import MovieSources, read_sources
 from recommender.catalog.store import write_catalog
 from recommender.config import get_settings
+from recommender.mood.tone import film_tones
+from recommender.mood.wish import default_wish_table
 from recommender.search.tfidf import fit_tfidf
 from recommender.search.vector_index import DEFAULT_SEED, TREE_CHOICES, tune_index
 from recommender.wheels import WheelError, sha256_file
@@ -67,14 +69,16 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def build(movies_csv: Path | None = None, out: Path | None = None, progress: bool = True) -> BuildResult:
-    """Build every artifact into `out` (default: settings.artifacts_dir); manifest written last."""
+def build(movies_csv: MovieSources = None, out: Path | None = None, progress: bool = True) -> BuildResult:
+    """Build every artifact into `out` (default: settings.artifacts_dir); manifest written last.
+
+    `movies_csv`: one CSV, several (merged by id, the later winning: `catalog.merge`) or None (TMDB 5000).
+    """
     from recommender.search.encoder import encoder_files, load_encoder
 
     started = time.perf_counter()
     out = Path(out) if out else get_settings().artifacts_dir
-    data, source = csv_source(Path(movies_csv)) if movies_csv else default_source()
-    frame, report = read_movies_csv(data)
+    frame, report, source = read_sources(movies_csv)
     print(report.summary(), flush=True)
     catalog = Catalog(frame)
     films = catalog.films()
@@ -91,6 +95,11 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
     stored = vectors.astype(np.float16)
 
     step = time.perf_counter()
+    wishes = default_wish_table()
+    tones = film_tones(films, wishes, encoder.encode, progress=progress).astype(np.float16)
+    tone_s = time.perf_counter() - step
+
+    step = time.perf_counter()
     index, tuning = tune_index(stored, seed=DEFAULT_SEED)
     annoy_s = time.perf_counter() - step
 
@@ -100,6 +109,7 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
         write_catalog(films, tmp / CATALOG_FILE)
         tfidf.save(tmp / VOCAB_FILE, tmp / MATRIX_FILE)
         np.save(tmp / EMBEDDINGS_FILE, stored, allow_pickle=False)
+        np.save(tmp / TONES_FILE, tones, allow_pickle=False)
         files = {name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in DATA_FILES}
         manifest = {
             "format": FORMAT_VERSION,
@@ -126,6 +136,15 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
                 "dtype": "float16",
                 "shape": list(stored.shape),
                 "seconds": round(embed_s, 1),
+            },
+            "tone": {
+                "ids": list(wishes.tone_ids),
+                "adjectives": [t.adjective for t in wishes.tones.values()],
+                "wishes_version": wishes.version,
+                "text": "Tagline. Keywords: ... Overview (mood.tone.tone_text)",
+                "method": "per tone: mean of the best 3 descriptor cosines, z-scored over the catalog",
+                "dtype": "float16",
+                "seconds": round(tone_s, 1),
             },
             "encoder": encoder_files().describe(),
             "annoy": {
@@ -155,7 +174,7 @@ def build(movies_csv: Path | None = None, out: Path | None = None, progress: boo
     return BuildResult(out, report, seconds, sizes, manifest)
 
 
-def build_main(movies_csv: Path | None = None, out: Path | None = None) -> int:
+def build_main(movies_csv: MovieSources = None, out: Path | None = None) -> int:
     """CLI entry for `python -m recommender build`: 0 ok, 2 bad input file, 1 other failure."""
     from recommender.search.encoder import EncoderError
 
@@ -223,6 +242,10 @@ def verify_rebuild(committed_dir: Path, rebuilt_dir: Path, min_cosine: float = 0
             f"{bad.size} film embeddings have cosine < {min_cosine} to the committed ones "
             f"(worst: row {worst}, {old.catalog.film(worst).title!r}, cosine {cos[worst]:.4f})"
         )
+    if old.tone_ids != new.tone_ids:
+        problems.append(f"tone ids differ ({old.tone_ids} vs {new.tone_ids})")
+    elif old.tones is not None and new.tones is not None and float(np.abs(old.tones - new.tones).max()) > 0.05:
+        problems.append(f"film tones differ by up to {float(np.abs(old.tones - new.tones).max()):.3f} (z-score)")
     recall = new.manifest.get("annoy", {}).get("recall_at_10", 0.0)
     if recall < 0.99:
         problems.append(f"rebuilt Annoy recall@10 {recall} < 0.99")

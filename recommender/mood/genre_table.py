@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +35,8 @@ class MoodTable:
     min_emotion: float = 0.05  # emotions below this probability are ignored (noise)
     min_genre_share: float = 0.2  # genres below this share of the top genre are dropped
     score_weights: ScoreWeights = ScoreWeights()
+    # mode -> emotion -> wish -> weight: what a feeling asks for when no wish is said
+    implied: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
 
     def emotions(self, mode: str) -> tuple[str, ...]:
         return tuple(self._mode(mode))
@@ -92,7 +94,13 @@ def _parse(raw: dict, source: str) -> MoodTable:
         score = ScoreWeights(**{k: float(v) for k, v in sw.items()})
     except TypeError as exc:
         raise MoodTableError(f"{source}: score_weights: {exc}") from None
+    implied = raw.get("implied_wishes", {})
+    if not isinstance(implied, dict) or not all(
+        isinstance(rows, dict) and all(isinstance(r, dict) for r in rows.values()) for rows in implied.values()
+    ):
+        raise MoodTableError(f"{source}: implied_wishes must map mode -> emotion -> wish -> weight")
     return MoodTable(
+        implied={m: {e: {w: float(v) for w, v in r.items()} for e, r in rows.items()} for m, rows in implied.items()},
         weights=weights,
         min_emotion=float(raw.get("min_emotion", 0.05)),
         min_genre_share=float(raw.get("min_genre_share", 0.2)),

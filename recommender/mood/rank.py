@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommender.mood.genre_table import ScoreWeights
+from recommender.mood.quality import bayesian_quality, familiarity, good_films, hidden_gems
 
 if TYPE_CHECKING:
     from recommender.catalog.lookup import Catalog
@@ -25,6 +26,7 @@ class MoodFilters:
     min_rating: float | None = None
     min_votes: int | None = None
     language: str | None = None  # ISO 639-1 original language, e.g. "en"; case-insensitive
+    hidden_gems: bool = False  # less known, still well rated (mood.quality.hidden_gems)
 
 
 NO_FILTERS = MoodFilters()
@@ -37,25 +39,8 @@ class RankedFilm:
     genre_fit: float  # 0..1
     text: float  # TF-IDF cosine scaled by the best candidate's, 0..1
     quality: float  # Bayesian-average rating / 10
-
-
-def bayesian_quality(rating: np.ndarray, votes: np.ndarray, m: float | None = None) -> np.ndarray:
-    """IMDb-style weighted rating in 0..1: few votes pull a film toward the catalog mean.
-
-    WR = v/(v+m)·R + m/(v+m)·C, with C the vote-weighted mean rating and m (default) the
-    catalog's median vote count among rated films.
-    """
-    rating = np.nan_to_num(np.asarray(rating, dtype=np.float64))
-    votes = np.clip(np.nan_to_num(np.asarray(votes, dtype=np.float64)), 0, None)
-    rated = votes > 0
-    if not rated.any():
-        return np.full(rating.shape, 0.5, dtype=np.float32)
-    c = float(np.average(rating[rated], weights=votes[rated]))
-    if m is None:
-        m = float(np.median(votes[rated]))
-    m = max(m, 1.0)
-    wr = votes / (votes + m) * rating + m / (votes + m) * c
-    return np.clip(wr / 10.0, 0.0, 1.0).astype(np.float32)
+    tone: float = 0.0  # film tone profile · target tones, about -1..1 (default ranking)
+    meaning: float = 0.0  # z-scored cosine of the mood text to the film, -1..1 (default ranking)
 
 
 class FilmTable:
@@ -79,12 +64,19 @@ class FilmTable:
             cols = sorted({index[g] for g in film.genres if g in index})
             self._genre_idx[: len(cols), i] = cols
         self._inv_count = (1.0 / np.maximum(self.genre_count, 1.0)).astype(np.float32)
+        # the distinct genre sets (a few hundred): per-request genre work is done once per set
+        combos, first, self.combo_of = np.unique(self._genre_idx, axis=1, return_index=True, return_inverse=True)
+        self.combo_idx = np.ascontiguousarray(combos)  # (width, sets)
+        self.combo_inv_count = self._inv_count[first]
         self._film_genres = [film.genres for film in films]
         self.year = np.array([f.year if f.year is not None else np.nan for f in films], dtype=np.float64)
         self.rating = np.array([f.vote_average for f in films], dtype=np.float64)
         self.votes = np.array([f.vote_count for f in films], dtype=np.int64)
         self.language = np.array([(f.original_language or "").lower() for f in films], dtype=object)
         self.quality = bayesian_quality(self.rating, self.votes)
+        self.familiarity = familiarity(self.votes)
+        self.good = good_films(self.rating, self.votes, self.quality)
+        self.gems = hidden_gems(self.rating, self.votes)
         self._index = index
 
     def __len__(self) -> int:
@@ -103,6 +95,8 @@ class FilmTable:
             keep &= self.votes >= filters.min_votes
         if filters.language:
             keep &= self.language == filters.language.strip().lower()
+        if filters.hidden_gems:
+            keep &= self.gems
         return keep
 
     def weight_vector(self, weights: Mapping[str, float]) -> np.ndarray:

@@ -60,6 +60,7 @@ class FiltersIn(BaseModel):
     min_rating: float | None = Field(None, ge=0, le=10)
     min_votes: int | None = Field(None, ge=0, le=10**8)
     language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}$", description="original language, e.g. 'en'")
+    hidden_gems: bool = Field(False, description="less known films that are still well rated")
 
     @model_validator(mode="after")
     def _years_in_order(self) -> FiltersIn:
@@ -74,6 +75,17 @@ class MoodRequest(BaseModel):
     top_k: int = Field(10, ge=1, le=MAX_TOP_K)
     mode: Literal["match", "lift"] = "match"
     filters: FiltersIn | None = None
+    wish: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,20}$",
+        description="what the films should do: omit to read it from the text, 'none' to let the mode "
+        "decide, or a wish id (laugh, cry, scare, thrill, romance, light, think, inspire, wonder, calm, real, kids)",
+    )
+    exclude: list[int] = Field(
+        default_factory=list, max_length=500, description="TMDB ids already shown (for 'show me others')"
+    )
+    offset: int = Field(0, ge=0, le=200, description="skip this many of the best films")
+    ranking: Literal["default", "baseline"] = Field("default", description="'baseline': the ranking before wishes")
 
 
 class FilmOut(BaseModel):
@@ -86,6 +98,7 @@ class FilmOut(BaseModel):
     genres: list[str]
     poster_url: str | None = Field(None, description="TMDB poster URL, or null")
     reason: str
+    tone: list[str] = Field(default_factory=list, description="the film's strongest tones, e.g. ['tender', 'sad']")
 
 
 class RecommendResponse(BaseModel):
@@ -94,6 +107,13 @@ class RecommendResponse(BaseModel):
     recommendations: list[FilmOut]
     count: int
     elapsed_ms: float
+
+
+class WishOut(BaseModel):
+    id: str | None = Field(default=None, description="the wish the films were chosen for; null: the mode decided")
+    label: str | None = Field(default=None, description="'a good cry'")
+    source: str | None = Field(default=None, description="'read' from the text or 'chosen' in the request")
+    avoid: list[str] = Field(default_factory=list, description="wishes the text rejects ('nothing scary')")
 
 
 class MoodResponse(BaseModel):
@@ -105,6 +125,7 @@ class MoodResponse(BaseModel):
     cached: bool
     elapsed_ms: float
     note: str | None = None
+    wish: WishOut = Field(default_factory=lambda: WishOut())
 
 
 class ErrorOut(BaseModel):
@@ -125,6 +146,7 @@ def _film_out(rec: Recommendation) -> FilmOut:
         genres=list(rec.genres),
         poster_url=poster,
         reason=rec.reason,
+        tone=list(rec.tone),
     )
 
 
@@ -260,7 +282,16 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
     )
     def mood(body: MoodRequest) -> MoodResponse:
         filters = MoodFilters(**body.filters.model_dump()) if body.filters else MoodFilters()
-        result = rec().recommend_for_mood(body.text, top_k=body.top_k, mode=body.mode, filters=filters)
+        result = rec().recommend_for_mood(
+            body.text,
+            top_k=body.top_k,
+            mode=body.mode,
+            filters=filters,
+            wish=body.wish,
+            exclude=body.exclude,
+            offset=body.offset,
+            ranking=body.ranking,
+        )
         films = [_film_out(x) for x in result.recommendations]
         return MoodResponse(
             mode=result.mode,
@@ -271,6 +302,7 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             cached=result.cached,
             elapsed_ms=round(result.elapsed_ms, 3),
             note=result.note,
+            wish=WishOut(id=result.wish, label=result.wish_label, source=result.wish_source, avoid=list(result.avoid)),
         )
 
     @app.get("/health", summary="Models loaded, cache backend and state, catalog size")

@@ -72,6 +72,9 @@ class BenchReport:
     encoder_p50_ms: float  # the 60-word synopsis embedding alone
     peak_rss_mb: float
     machine: dict[str, str] = field(default_factory=dict)
+    # scenario 3 again with the ranking before wishes and tones, interleaved with it in this run
+    baseline_cached_p50_ms: float | None = None
+    cached_vs_baseline: float | None = None  # p50 of scenario 3 / p50 of the baseline, same run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +95,12 @@ class BenchReport:
             f"sentence encoder, 60-word synopsis, p50: {self.encoder_p50_ms:.2f} ms",
             f"peak RSS: {self.peak_rss_mb:.0f} MB",
         ]
+        if self.baseline_cached_p50_ms is not None and self.cached_vs_baseline is not None:
+            lines.insert(
+                -4,
+                f"mood, emotion cached, baseline ranking (interleaved with scenario 3): p50 "
+                f"{self.baseline_cached_p50_ms:.3f} ms; scenario 3 / baseline = {self.cached_vs_baseline:.2f}x",
+            )
         return "\n".join(lines)
 
 
@@ -109,6 +118,21 @@ def _time(fn: Callable[[int], object], runs: int, tick: Callable[[], None]) -> l
         samples.append((time.perf_counter() - start) * 1000.0)
         tick()
     return samples
+
+
+def _time_interleaved(
+    fa: Callable[[int], object], fb: Callable[[int], object], runs: int, tick: Callable[[], None]
+) -> tuple[list[float], list[float]]:
+    """Times two calls alternately, run by run, so both see the same state of a drifting machine."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(runs):
+        for fn, out in ((fa, a), (fb, b)):
+            start = time.perf_counter()
+            fn(i)
+            out.append((time.perf_counter() - start) * 1000.0)
+        tick()
+    return a, b
 
 
 def _result(name: str, samples: list[float], first_p50: float | None) -> ScenarioResult:
@@ -184,8 +208,19 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
     s1 = _result(S1, _time(uncached, runs1, tick(S1)), None)
     first = s1.p50_ms
     results = [s1]
+
+    def cached_baseline(i: int) -> None:
+        rec.recommend_for_mood(texts[i % len(texts)], with_posters=False, ranking="baseline")
+
+    baseline: list[float] = []
     for name, fn in ((S2, precomputed), (S3, cached), (S4, synopsis)):
-        results.append(_result(name, _time(fn, runs, tick(name)), first))
+        if name == S3:  # with the baseline ranking, call by call: their ratio is this run's own
+            samples, baseline = _time_interleaved(cached, cached_baseline, runs, tick(name))
+        else:
+            samples = _time(fn, runs, tick(name))
+        results.append(_result(name, samples, first))
+    s3 = next(r for r in results if r.name == S3)
+    base_p50 = float(np.percentile(baseline, 50))
 
     emotion_ms = _time(lambda i: rec.emotion.predict(EMOTION_TEXT_20), runs, tick("emotion model"))
     encoder_ms = _time(lambda i: rec.encoder.encode_one(SYNOPSIS_60), max(10, runs // 5), lambda: None)
@@ -201,6 +236,8 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
         emotion_p50_ms=float(np.percentile(emotion_ms, 50)),
         encoder_p50_ms=float(np.percentile(encoder_ms, 50)),
         peak_rss_mb=peak_rss_mb(),
+        baseline_cached_p50_ms=base_p50,
+        cached_vs_baseline=s3.p50_ms / base_p50 if base_p50 > 0 else None,
         machine={
             "python": platform.python_version(),
             "platform": platform.platform(),

@@ -6,20 +6,29 @@ method is thread-safe and turns bad input into `InputError` with a message fit f
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recommender.catalog.lookup import title_key
 from recommender.config import Settings, get_settings
+from recommender.mood.content_words import content_words
 from recommender.mood.genre_table import MODES, MoodTable, default_table, top_emotions
 from recommender.mood.rank import FilmTable, MoodFilters, RankedFilm, rank_mood
+from recommender.mood.ranking import FilmSignals, RankWeights, hubness, rank_for_mood
+from recommender.mood.target import MoodTarget, mood_target
+from recommender.mood.tone import tone_words
+from recommender.mood.wish import WishReader, WishReading, WishTable, default_wish_table
 from recommender.search.hybrid import FusedHit, FusionParams, hybrid_search
 from recommender.search.tfidf_query import FastTfidf, TfidfQuery
+from recommender.serving.mood_reading import MoodReader, cache_namespace
+from recommender.serving.reasons import baseline_reason, mood_reason
 from recommender.text import normalize_text
 
 if TYPE_CHECKING:
@@ -27,7 +36,7 @@ if TYPE_CHECKING:
     from recommender.catalog.film import Film
     from recommender.catalog.lookup import Catalog
     from recommender.emotion.classifier import EmotionClassifier
-    from recommender.serving.cache import CacheStats, TTLCache
+    from recommender.serving.cache import TTLCache
     from recommender.serving.posters import PosterService
 from recommender.serving.inputs import (
     MAX_MOOD_CHARS,
@@ -39,6 +48,7 @@ from recommender.serving.inputs import (
     clean_user_text,
     language_note,
 )
+from recommender.serving.results import MoodResult, Recommendation, ServiceStatus, SimilarResult
 
 log = logging.getLogger(__name__)
 
@@ -56,52 +66,12 @@ __all__ = [
     "MAX_TOP_K",
 ]
 
+RANKINGS = ("default", "baseline")
+MAX_EXCLUDE = 500
+TARGET_MEMO = 4096
+MAX_OFFSET = 200
+COMMON_SHARE = 0.03
 TITLE_QUERY_MAX_WORDS = 8  # a synopsis this short that equals a catalog title is that film
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    movie_id: int
-    title: str
-    overview: str
-    year: int | None
-    genres: tuple[str, ...]
-    vote_average: float
-    poster_url: str | None
-    score: float  # ranking score (mood score, or fused hybrid score), 0..1
-    similarity_score: float | None  # true cosine of the embeddings (synopsis search only)
-    reason: str
-
-
-@dataclass(frozen=True)
-class MoodResult:
-    text: str
-    mode: str
-    emotions: dict[str, float]
-    genres: dict[str, float]
-    recommendations: list[Recommendation]
-    cached: bool  # the emotion distribution came from the cache
-    elapsed_ms: float
-    note: str | None = None  # e.g. the text does not look like English
-
-
-@dataclass(frozen=True)
-class SimilarResult:
-    query: str
-    recommendations: list[Recommendation]
-    elapsed_ms: float
-    matched_film: Recommendation | None = None  # set when the query was a catalog film
-
-
-@dataclass(frozen=True)
-class ServiceStatus:
-    catalog_size: int
-    emotion_model: str
-    emotion_model_id: str
-    cache: CacheStats
-    posters_enabled: bool
-    encoder_loaded: bool
-    index: dict[str, Any] = field(default_factory=dict)
 
 
 def _ms(start: float) -> float:
@@ -123,6 +93,8 @@ class Recommender:
         posters: PosterService,
         mood_table: MoodTable | None = None,
         fusion: FusionParams = FusionParams(),
+        wishes: WishTable | None = None,
+        rank_weights: RankWeights = RankWeights(),
     ) -> None:
         self.artifacts = artifacts
         self.catalog: Catalog = artifacts.catalog
@@ -136,12 +108,34 @@ class Recommender:
         self.mood_table = mood_table or default_table()
         self.fusion = fusion
         self.films = FilmTable(self.catalog)
+        self.wishes = wishes or default_wish_table()
+        self.rank_weights = rank_weights
+        self._targets: dict[tuple, MoodTarget] = {}
+        reader = WishReader(self.wishes, encoder.encode) if encoder is not None else None
+        self.reader = MoodReader(emotion, encoder, reader, emotion_cache)
         stored = getattr(self.index, "vectors", None)  # (n, d) unit rows; stack them if not exposed
         self._vectors = (
             stored
             if stored is not None
             else np.stack([self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
         )
+        vectors = np.asarray(self._vectors, dtype=np.float32)
+        hub = hubness(vectors, reader.exemplar_vectors) if reader is not None else None
+        self.signals = FilmSignals(self.films, *self._tones(), vectors, hub)
+        idf = np.asarray(self.tfidf.idf, dtype=np.float64)
+        # a word in more than COMMON_SHARE of the films is too common to match literally
+        common_idf = np.log((1 + len(self.catalog)) / (1 + COMMON_SHARE * len(self.catalog))) + 1
+        self._common = {t for t, v in zip(self.tfidf.terms, idf) if v < common_idf}
+
+    def _tones(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The artifacts' tone profiles in the wish table's tone order; zeros (tone off) if they disagree."""
+        ids = self.wishes.tone_ids
+        stored = getattr(self.artifacts, "tones", None)
+        if stored is not None and set(self.artifacts.tone_ids) == set(ids):
+            order = [self.artifacts.tone_ids.index(t) for t in ids]
+            return np.asarray(stored, dtype=np.float32)[:, order], ids
+        log.warning("film tones missing or built for other tones; ranking without tone (rebuild the artifacts)")
+        return np.zeros((len(self.catalog), len(ids)), dtype=np.float32), ids
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Recommender:
@@ -157,7 +151,7 @@ class Recommender:
         artifacts = load_artifacts(settings.artifacts_dir)
         emotion = load_emotion_model(settings.emotion_model)
         encoder = load_encoder(threads=settings.onnx_threads)
-        cache = make_cache(settings, f"emotion:{emotion.model_id}")
+        cache = make_cache(settings, cache_namespace(emotion.model_id, encoder.model_id, default_wish_table().version))
         posters = PosterService(settings)
         rec = cls(artifacts, emotion, encoder, cache, posters)
         log.info(
@@ -173,16 +167,8 @@ class Recommender:
 
     def emotions_for(self, text: str) -> tuple[dict[str, float], bool]:
         """(distribution, came from cache) for already-cleaned text; cached under its normal form."""
-        key = normalize_text(text)
-        hit = self.emotion_cache.get_json(key)
-        if isinstance(hit, dict) and hit:
-            try:
-                return {str(k): float(v) for k, v in hit.items()}, True
-            except (TypeError, ValueError):
-                pass  # a corrupt entry: recompute and overwrite
-        emotions = {k: float(v) for k, v in self.emotion.predict(text).items()}
-        self.emotion_cache.set_json(key, emotions)
-        return emotions, False
+        reading, cached = self.reader.read(text)
+        return reading.emotions, cached
 
     def recommend_for_mood(
         self,
@@ -192,48 +178,149 @@ class Recommender:
         filters: MoodFilters = MoodFilters(),
         with_posters: bool = True,
         *,
+        wish: str | None = None,
+        exclude: Sequence[int] = (),
+        offset: int = 0,
+        ranking: str = "default",
         use_cache: bool = True,
         tfidf: Any = None,
     ) -> MoodResult:
-        """Films for a mood. The keyword-only knobs are for the benchmarks: skip the emotion
-        cache, or use another TF-IDF index (the seed's fit-per-request baseline)."""
+        """Films for a mood.
+
+        `wish`: None reads it from the text, "none" lets the mode decide, a wish id is the
+        person's choice. `exclude`: TMDB ids already shown ("Show me others"); `offset`: skip
+        that many of the best films. `ranking="baseline"`: the ranking before wishes and tones.
+        `use_cache` / `tfidf` are for the benchmarks (skip the cache; another TF-IDF index).
+        """
         start = time.perf_counter()
         if mode not in MODES:
             raise InputError(f"mode must be one of: {', '.join(MODES)}.")
+        if ranking not in RANKINGS:
+            raise InputError(f"ranking must be one of: {', '.join(RANKINGS)}.")
         k = _check_top_k(top_k)
         _check_filters(filters)
+        rows = self._rows_of(exclude)
+        off = _check_offset(offset)
         cleaned = clean_user_text(text, MAX_MOOD_CHARS, "mood")
-        if use_cache:
-            emotions, cached = self.emotions_for(cleaned)
-        else:
-            emotions, cached = {k_: float(v) for k_, v in self.emotion.predict(cleaned).items()}, False
-        weights = self.mood_table.genre_weights(emotions, mode)
-        query = (FastTfidf(tfidf) if tfidf is not None else self.lexical).query(cleaned)
-        ranked = rank_mood(self.films, weights, query.scores(), filters, k, self.mood_table.score_weights)
+        reading, cached = self.reader.read(cleaned, use_cache)
+        emotions = reading.emotions
         named = top_emotions(emotions)
+        lexical = FastTfidf(tfidf) if tfidf is not None else self.lexical
+        if ranking == "baseline":
+            weights = self.mood_table.genre_weights(emotions, mode)
+            query = lexical.query(cleaned)
+            ranked = rank_mood(self.films, weights, query.scores(), filters, k, self.mood_table.score_weights)
+            reasons = [baseline_reason(self.films, query, r, named, weights, mode) for r in ranked]
+            tones: list[tuple[str, ...]] = [() for _ in ranked]
+            return self._mood_result(
+                cleaned,
+                mode,
+                emotions,
+                weights,
+                ranked,
+                reasons,
+                tones,
+                cached,
+                start,
+                with_posters,
+                WishReading(None, None),
+                None,
+                ranking,
+            )
+        read, source = self._wish_choice(reading.wish, wish)
+        target = self._target(emotions, mode, read)
+        terms = content_words(cleaned, self._common.__contains__)
+        words = lexical.query(" ".join(terms)) if terms else None
+        ranked = rank_for_mood(
+            self.signals,
+            target,
+            reading.vector,
+            words.scores() if words else None,
+            filters,
+            k,
+            self.rank_weights,
+            rows,
+            off,
+            seed=_seed(cleaned, mode),
+        )
+        tones = tone_words(self.signals.tones[[r.row for r in ranked]], self.wishes) if ranked else []
+        reasons = [
+            mood_reason(self.films, words, r, t, read.label, named, target.genres, mode) for r, t in zip(ranked, tones)
+        ]
+        top = max((w for w in target.genres.values() if w > 0), default=1.0)
+        shown = {g: w / top for g, w in sorted(target.genres.items(), key=lambda kv: -kv[1]) if w > 0}
+        return self._mood_result(
+            cleaned, mode, emotions, shown, ranked, reasons, tones, cached, start, with_posters, read, source, ranking
+        )
+
+    def _target(self, emotions: dict[str, float], mode: str, read: WishReading) -> MoodTarget:
+        """mood_target, remembered: a repeated reading (the cached path) needs no recomputing."""
+        key = (mode, read.wish, read.avoid, read.genres_in, read.genres_out, tuple(emotions.items()))
+        target = self._targets.get(key)
+        if target is None:
+            if len(self._targets) >= TARGET_MEMO:
+                self._targets.clear()
+            target = self._targets[key] = mood_target(emotions, mode, read, self.mood_table, self.wishes)
+        return target
+
+    def wish_labels(self) -> list[tuple[str, str]]:
+        """(wish id, label) of every wish a person can choose, in the table's order."""
+        return [(w.id, w.label) for w in self.wishes.wishes.values()]
+
+    def _wish_choice(self, read: WishReading, choice: str | None) -> tuple[WishReading, str | None]:
+        """The wish as read, or as the person chose it ("none": no wish, the mode decides)."""
+        if choice is None:
+            return read, "read" if read.wish else None
+        if choice == "none":
+            return replace(read, wish=None, label=None, chosen=True), "chosen"
+        if choice not in self.wishes.wishes:
+            raise InputError(f"wish must be one of: none, {', '.join(self.wishes.wishes)}.")
+        avoid = tuple(a for a in read.avoid if a != choice)
+        return replace(read, wish=choice, label=self.wishes.label(choice), avoid=avoid, chosen=True), "chosen"
+
+    def _rows_of(self, movie_ids: Sequence[int]) -> frozenset[int]:
+        if len(movie_ids) > MAX_EXCLUDE:
+            raise InputError(f"exclude may name at most {MAX_EXCLUDE} films.")
+        found = (self.catalog.row_of(m) for m in movie_ids)
+        return frozenset(r for r in found if r is not None)
+
+    def _mood_result(
+        self,
+        text: str,
+        mode: str,
+        emotions: dict[str, float],
+        genres: dict[str, float],
+        ranked: list[RankedFilm],
+        reasons: list[str],
+        tones: list[tuple[str, ...]],
+        cached: bool,
+        start: float,
+        with_posters: bool,
+        read: WishReading,
+        source: str | None,
+        ranking: str,
+    ) -> MoodResult:
         films = [self.catalog.film(r.row) for r in ranked]
         posters = self._posters(films, with_posters)
         recs = [
-            self._recommendation(
-                film, posters.get(film.movie_id), r.score, None, self._mood_reason(query, r, named, weights, mode)
-            )
-            for film, r in zip(films, ranked)
+            self._recommendation(film, posters.get(film.movie_id), r.score, None, reason, tone)
+            for film, r, reason, tone in zip(films, ranked, reasons, tones)
         ]
-        return MoodResult(cleaned, mode, emotions, weights, recs, cached, _ms(start), language_note(cleaned))
-
-    def _mood_reason(
-        self, query: TfidfQuery, ranked: RankedFilm, emotions: list[str], weights: dict[str, float], mode: str
-    ) -> str:
-        genres = self.films.matched_genres(ranked.row, weights)
-        verb = "lifts" if mode == "lift" else "matches"
-        parts = [f"{verb} your {' & '.join(emotions)}" + (f" with {' / '.join(genres)}" if genres else "")]
-        if ranked.text > 0:
-            shared = query.shared_terms(ranked.row, n=3)
-            if shared:
-                parts.append("about " + ", ".join(shared))
-        if ranked.quality >= 0.7:
-            parts.append("highly rated")
-        return "; ".join(parts)
+        return MoodResult(
+            text,
+            mode,
+            emotions,
+            genres,
+            recs,
+            cached,
+            _ms(start),
+            language_note(text),
+            wish=read.wish,
+            wish_label=read.label,
+            wish_source=source,
+            avoid=read.avoid,
+            ranking=ranking,
+        )
 
     # ---- synopsis / film -> similar films --------------------------------------------------
 
@@ -330,7 +417,12 @@ class Recommender:
 
     @staticmethod
     def _recommendation(
-        film: Film, poster: str | None, score: float, similarity: float | None, reason: str
+        film: Film,
+        poster: str | None,
+        score: float,
+        similarity: float | None,
+        reason: str,
+        tone: tuple[str, ...] = (),
     ) -> Recommendation:
         return Recommendation(
             movie_id=film.movie_id,
@@ -343,6 +435,7 @@ class Recommender:
             score=round(float(score), 6),
             similarity_score=None if similarity is None else round(float(similarity), 6),
             reason=reason,
+            tone=tone,
         )
 
     def status(self) -> ServiceStatus:
@@ -356,6 +449,21 @@ class Recommender:
             encoder_loaded=self.encoder is not None,
             index=_index_info(self.index, manifest),
         )
+
+
+def _seed(text: str, mode: str) -> int:
+    """The same seed for the same request, in every process (Python's hash() is salted)."""
+    return int.from_bytes(hashlib.blake2b(f"{mode}:{normalize_text(text)}".encode(), digest_size=8).digest())
+
+
+def _check_offset(offset: int) -> int:
+    try:
+        off = int(offset)
+    except (TypeError, ValueError):
+        raise InputError(f"offset must be a whole number from 0 to {MAX_OFFSET}.") from None
+    if not 0 <= off <= MAX_OFFSET:
+        raise InputError(f"offset must be from 0 to {MAX_OFFSET}.")
+    return off
 
 
 def _check_filters(filters: MoodFilters) -> None:

@@ -5,6 +5,7 @@ widget; the only raw HTML is constant CSS and <img> tags whose `src` passed `saf
 """
 
 from recommender.ui.app import (
+    HIDDEN_GEMS_HELP,
     filter_options,
     friendly_errors,
     get_recommender,
@@ -12,6 +13,8 @@ from recommender.ui.app import (
     language_label,
     render_status_sidebar,
     title_labels,
+    wish_line,
+    wish_options,
 )
 from recommender.ui.cards import (
     film_lookup,
@@ -27,6 +30,9 @@ from recommender.ui.cards import (
 from recommender.ui.charts import emotion_chart, genre_chart
 
 __all__ = [
+    "HIDDEN_GEMS_HELP",
+    "wish_line",
+    "wish_options",
     "emotion_chart",
     "film_lookup",
     "filter_options",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:  # imported lazily at run time so the first paint does not wait on models
+    from recommender.serving.results import MoodResult
     from recommender.serving.service import Recommender
 from recommender.ui.cards import md_escape
 
@@ -171,3 +172,31 @@ def _model_name(model: Any) -> str:
         if value:
             return str(value)
     return str(model)
+
+
+HIDDEN_GEMS_HELP = (
+    "Films rated 7 or more by at least 20 people, but fewer people than the catalog's median film. "
+    "By default the app shows films with a Bayesian rating of at least 6 and prefers ones many people know."
+)
+
+
+def wish_options(rec: Recommender) -> dict[str, str]:
+    """Wish id -> what the selector shows, "none" (the mode decides) first."""
+    return {
+        "none": "Nothing in particular (the mode decides)",
+        **{w: label.capitalize() for w, label in rec.wish_labels()},
+    }
+
+
+def wish_line(result: MoodResult, labels: dict[str, str]) -> str:
+    """'You asked for: **a good cry**' (or what the mode does), and what was avoided."""
+    if result.wish_label:
+        verb = "You chose" if result.wish_source == "chosen" else "You asked for"
+        line = f":material/target: {verb}: **{md_escape(result.wish_label)}**"
+    else:
+        line = ":material/target: No particular wish read: the films " + (
+            "lift your mood" if result.mode == "lift" else "match your mood"
+        )
+    if result.avoid:
+        line += " · not " + md_escape(", ".join(labels.get(a, a).lower() for a in result.avoid))
+    return line

@@ -78,6 +78,8 @@ def render_card(rec: Recommendation, film: Film | None, show_similarity: bool) -
         st.caption(" · ".join(meta))
         if rec.genres:
             st.caption(md_escape(", ".join(rec.genres[:3])))
+        if rec.tone:
+            st.caption(f":material/theater_comedy: {md_escape(', '.join(rec.tone))}")
         if rec.reason:
             st.caption(f"_{md_escape(rec.reason)}_")
         with st.expander("Overview"):

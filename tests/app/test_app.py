@@ -132,6 +132,48 @@ def test_mood_page_shows_emotions_genres_and_poster_cards(app, fake_tmdb: FakeTm
     assert "from the cache" in _texts(at.caption)
 
 
+def _titles(at) -> list[str]:
+    return [m for m in _texts(at.markdown).splitlines() if m.startswith("**")]
+
+
+def test_mood_page_shows_the_wish_and_the_tone_and_lets_the_person_change_the_wish(app) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, "I want a good cry tonight")
+    assert "You asked for: **a good cry**" in _markdown(at)
+    assert ":material/theater_comedy:" in _texts(at.caption)  # tone words on the cards
+    before = _titles(at)
+    select = [s for s in at.selectbox if s.key.startswith("mood_wish_")][0]
+    assert select.value == "cry"
+    select.set_value("laugh").run()
+    assert not at.exception, at.exception
+    assert "You chose: **a good laugh**" in _markdown(at)
+    after = _titles(at)
+    assert after and after != before
+
+
+def test_show_me_others_gives_a_fresh_set(app) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, "rough week, I need something that makes me laugh")
+    first = set(_titles(at))
+    _form_button(at, "Show me others").click()
+    at.run()
+    assert not at.exception, at.exception
+    second = set(_titles(at))
+    assert len(first) == 10 and len(second) == 10 and not first & second
+    assert "You asked for: **a good laugh**" in _markdown(at)  # the same wish, fresh films
+
+
+def test_hidden_gems_filter_shows_less_known_films(app, recommender) -> None:
+    at = _open(app, "pages/mood.py")
+    at.toggle(key="mood_gems").set_value(True)
+    _submit_mood(at, "something to make me laugh")
+    titles = [t.split("**")[1] for t in _titles(at)]
+    assert titles
+    votes = [recommender.catalog.film(recommender.catalog.find_title(t, 1)[0]).vote_count for t in titles]
+    median = sorted(f.vote_count for f in recommender.catalog.films())[len(recommender.catalog) // 2]
+    assert all(v < median for v in votes), (votes, median)
+
+
 def test_example_mood_fills_text_and_lift_mode_changes_the_films(app) -> None:
     at = _open(app, "pages/mood.py")
     at.pills(key="mood_example").set_value("Anxious about tomorrow and can't sleep").run()

@@ -215,7 +215,25 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             assert page.get_by_text("TMDB API").count() >= 1
             posters = _posters(page)
             assert len(posters) == 10 and all(p["w"] > 0 and p["src"].startswith(image_base) for p in posters)
+            assert page.get_by_text("You asked for:").count() == 1  # the wish that was read
+            page.get_by_text("a good laugh").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+            tones = page.locator("main [data-testid='stCaptionContainer']", has_text="theater_comedy")
+            assert tones.count() >= 1, "tone words on the cards"
             _screenshot(page, report, "2-mood")
+
+            # Show me others: ten fresh films for the same wish.
+            first_titles = set(page.locator("main strong").all_inner_texts())
+            page.get_by_role("button", name="Show me others").click()
+            page.wait_for_function(  # the grid is redrawn: a title not in the first set appears
+                "old => [...document.querySelectorAll('main strong')].some(e => !old.includes(e.innerText))",
+                arg=sorted(first_titles),
+                timeout=RESULT_TIMEOUT_MS,
+            )
+            page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+            page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
+            fresh_titles = set(page.locator("main strong").all_inner_texts())
+            assert fresh_titles - first_titles, "show me others gives other films"
+            _screenshot(page, report, "2b-mood-others")
 
             # Mood, bad input: a friendly warning, and the text never becomes HTML.
             page.get_by_role("textbox", name="How are you feeling?").fill(

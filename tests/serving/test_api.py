@@ -175,6 +175,53 @@ def test_mood_rejects_invalid_bodies(client, body, needle):
     assert_error(client.post("/api/v1/mood", json=body), 422, needle)
 
 
+def test_mood_returns_the_wish_and_each_films_tone(client):
+    body = client.post("/api/v1/mood", json={"text": "I want a good cry tonight", "mode": "lift"}).json()
+    assert body["wish"]["id"] == "cry" and body["wish"]["label"] == "a good cry" and body["wish"]["source"] == "read"
+    assert body["count"] == 10 and all(isinstance(f["tone"], list) for f in body["recommendations"])
+    assert any(f["tone"] for f in body["recommendations"])
+    assert all(f["reason"].startswith("for a good cry") for f in body["recommendations"])
+
+
+def test_mood_wish_can_be_chosen_and_shown_films_excluded(client):
+    text = "a quiet sunday afternoon"
+    first = client.post("/api/v1/mood", json={"text": text, "wish": "laugh"}).json()
+    assert first["wish"] == {"id": "laugh", "label": "a good laugh", "source": "chosen", "avoid": []}
+    shown = [f["movie_id"] for f in first["recommendations"]]
+    fresh = client.post("/api/v1/mood", json={"text": text, "wish": "laugh", "exclude": shown}).json()
+    assert fresh["count"] == 10 and not {f["movie_id"] for f in fresh["recommendations"]} & set(shown)
+    page2 = client.post("/api/v1/mood", json={"text": text, "wish": "laugh", "offset": 10}).json()
+    assert not {f["movie_id"] for f in page2["recommendations"]} & set(shown)
+    none = client.post("/api/v1/mood", json={"text": text, "wish": "none"}).json()
+    assert none["wish"]["id"] is None and none["wish"]["source"] == "chosen"
+    base = client.post("/api/v1/mood", json={"text": text, "ranking": "baseline"}).json()
+    assert base["wish"]["id"] is None and all(f["tone"] == [] for f in base["recommendations"])
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"text": "happy", "wish": "sleepy"}, "wish must be one of"),
+        ({"text": "happy", "wish": "<b>"}, "wish"),
+        ({"text": "happy", "offset": -1}, "offset"),
+        ({"text": "happy", "offset": 10_000}, "offset"),
+        ({"text": "happy", "exclude": ["x"]}, "exclude"),
+        ({"text": "happy", "exclude": list(range(501))}, "exclude"),
+        ({"text": "happy", "ranking": "best"}, "ranking"),
+        ({"text": "happy", "filters": {"hidden_gems": "maybe"}}, "hidden_gems"),
+    ],
+)
+def test_mood_rejects_bad_wish_offset_and_exclude(client, body, needle):
+    assert_error(client.post("/api/v1/mood", json=body), 422, needle)
+
+
+def test_mood_hidden_gems_filter(client, rec):
+    body = client.post("/api/v1/mood", json={"text": "make me laugh", "filters": {"hidden_gems": True}}).json()
+    assert body["count"] >= 1
+    for film in body["recommendations"]:
+        assert rec.films.gems[rec.catalog.row_of(film["movie_id"])]
+
+
 def test_mood_without_words_is_422(client):
     out = assert_error(client.post("/api/v1/mood", json={"text": "?!?! 123"}), 422, "words")
     assert out["error"] == "invalid_input"

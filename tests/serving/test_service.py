@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +14,7 @@ from recommender.mood.genre_table import default_table
 from recommender.mood.rank import MoodFilters
 from recommender.serving.cache import TTLCache
 from recommender.serving.inputs import FilmNotFoundError, InputError
+from recommender.serving.mood_reading import cache_namespace
 from recommender.serving.service import MoodResult, Recommender, SimilarResult
 from recommender.text import normalize_text
 from support.redis_server import RedisServer, redis_server_binary
@@ -28,7 +30,8 @@ def seed_emotions(rec: Recommender, text: str, **probs: float) -> None:
     """Pin the emotion distribution for `text` through the cache, so genre tests don't depend
     on what the current emotion model thinks."""
     dist = {label: probs.get(label, 0.0) for label in LABELS}
-    rec.emotion_cache.set_json(normalize_text(text), dist)
+    reading = rec.reader.compute(text)  # the real wish and vector; only the emotions are pinned
+    rec.reader.store(text, replace(reading, emotions=dist))
 
 
 # ---- mood -> films --------------------------------------------------------------------------
@@ -55,10 +58,12 @@ def test_mood_result_shape(rec):
 def test_genres_are_the_blend_of_the_distribution(rec):
     text = unique("mixed feelings")
     seed_emotions(rec, text, fear=0.6, sadness=0.3, joy=0.1)
-    result = rec.recommend_for_mood(text, with_posters=False)
+    result = rec.recommend_for_mood(text, with_posters=False, ranking="baseline")
     assert result.cached
     assert result.genres == default_table().genre_weights(result.emotions, "match")
     assert "Horror" in result.genres and "Drama" in result.genres
+    current = rec.recommend_for_mood(text, with_posters=False)  # no wish in the text: the blend decides
+    assert current.wish is None and "Drama" in current.genres and "Thriller" in current.genres
 
 
 def test_match_and_lift_modes_differ_for_sadness(rec):
@@ -109,8 +114,10 @@ def test_emotions_are_cached_under_the_normalised_text(rec):
     assert not first.cached and again.cached
     assert again.emotions == pytest.approx(first.emotions)
     key = normalize_text(base)
-    assert rec.emotion_cache.get_json(key) == pytest.approx(first.emotions)
-    assert rec.emotion_cache.namespace == f"emotion:{rec.emotion.model_id}"
+    assert rec.emotion_cache.get_json(key)["emotions"] == pytest.approx(first.emotions)
+    assert rec.emotion_cache.namespace == cache_namespace(
+        rec.emotion.model_id, rec.encoder.model_id, rec.wishes.version
+    )
 
 
 @pytest.mark.parametrize(

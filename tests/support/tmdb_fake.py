@@ -9,7 +9,14 @@
 configurable: `fail_next(n, 429, retry_after=1)`, `fail_always(500)`, `delay_s`. Images are
 small PNGs at `/t/p/{size}/{name}.png`. Every request is recorded (`requests`,
 `api_calls()`), and `max_in_flight` tells how many were served at once.
-Run `python -m tests.support.tmdb_fake` to serve it by hand (prints the bases to use).
+
+With `catalog=SyntheticCatalog(...)` (`tmdb_catalog`) it also serves `GET /3/discover/movie`
+and full details (`append_to_response=keywords`) for the catalog's films, and fails on a
+schedule over many calls: `fail_every(13, 429, retry_after=0.05)`, `slow_every(40, 1.0)`
+(an answer later than the client's timeout), `break_details_after(n)` (every detail call after
+the first n answers 503: a server that dies mid-way). `details_served` counts 200 answers per id.
+Run `python -m tests.support.tmdb_fake` to serve it by hand, with 3,000 synthetic films (prints the
+bases to use).
 """
 
 from __future__ import annotations
@@ -20,14 +27,18 @@ import re
 import struct
 import threading
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from .tmdb_catalog import SyntheticCatalog
 
 API_KEY = "fake-api-key-3f9a1c"
 READ_TOKEN = "fake-read-token-eyJhbGciOi.J9x"
 
 _MOVIE = re.compile(r"^/3/movie/([^/]+)$")
+_DISCOVER = "/3/discover/movie"
 _IMAGE = re.compile(r"^/t/p/([a-z0-9]+)/([A-Za-z0-9_\-]+)\.png$")
 _ERRORS = {
     401: {"success": False, "status_code": 7, "status_message": "Invalid API key: You must be granted a valid key."},
@@ -74,6 +85,7 @@ class FakeTmdb:
     unknown_ids: set[int] = field(default_factory=set)  # answered with 404
     delay_s: float = 0.0  # sleep before answering API calls (slow server)
     host: str = "127.0.0.1"
+    catalog: SyntheticCatalog | None = None  # discover + full details for its films
 
     def __post_init__(self) -> None:
         self.requests: list[SeenRequest] = []
@@ -81,6 +93,11 @@ class FakeTmdb:
         self._in_flight = 0
         self._queue: list[_Failure] = []
         self._always: _Failure | None = None
+        self._every: list[tuple[int, _Failure]] = []
+        self._slow: tuple[int, float] | None = None
+        self._calls = 0
+        self._details_left: int | None = None
+        self.details_served: Counter[int] = Counter()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -139,6 +156,21 @@ class FakeTmdb:
                 None if status is None else _Failure(status, None if retry_after is None else str(retry_after))
             )
 
+    def fail_every(self, every: int, status: int = 429, retry_after: float | str | None = None) -> None:
+        """Every `every`-th API call (counted from the start) answers `status`."""
+        with self._lock:
+            self._every.append((every, _Failure(status, None if retry_after is None else str(retry_after))))
+
+    def slow_every(self, every: int, seconds: float) -> None:
+        """Every `every`-th API call waits `seconds` before answering (a client timeout)."""
+        with self._lock:
+            self._slow = (every, seconds)
+
+    def break_details_after(self, answers: int | None) -> None:
+        """After `answers` more catalog detail answers, every detail call answers 503 (None: heal)."""
+        with self._lock:
+            self._details_left = answers
+
     def api_calls(self) -> list[SeenRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.startswith("/3/")]
@@ -148,6 +180,10 @@ class FakeTmdb:
             self.requests.clear()
             self._queue.clear()
             self._always = None
+            self._every.clear()
+            self._slow = None
+            self._details_left = None
+            self.details_served.clear()
             self.max_in_flight = 0
 
     # -- answers --------------------------------------------------------------------------
@@ -162,11 +198,17 @@ class FakeTmdb:
         with self._lock:
             self._in_flight -= 1
 
-    def _next_failure(self) -> _Failure | None:
+    def _next_failure(self) -> tuple[_Failure | None, float]:
+        """The failure this call answers with (if any) and how long it waits first."""
         with self._lock:
+            self._calls += 1
+            wait = self._slow[1] if self._slow and self._calls % self._slow[0] == 0 else 0.0
             if self._queue:
-                return self._queue.pop(0)
-            return self._always
+                return self._queue.pop(0), wait
+            for every, failure in self._every:
+                if self._calls % every == 0:
+                    return failure, wait
+            return self._always, wait
 
     def _authorised(self, seen: SeenRequest) -> bool:
         if seen.query.get("api_key") == self.api_key:
@@ -176,19 +218,38 @@ class FakeTmdb:
     def poster_path(self, movie_id: int) -> str | None:
         return self.posters.get(movie_id, f"/poster-{movie_id}.png")
 
-    def movie(self, seen: SeenRequest, raw_id: str) -> tuple[int, dict[str, str], bytes]:
+    def api(self, seen: SeenRequest) -> tuple[int, dict[str, str], bytes]:
+        """Any `/3/...` call: delay, auth, scheduled failures, then discover or a movie."""
         if self.delay_s:
             self._stopping.wait(self.delay_s)
         if not self._authorised(seen):
             return _json(401, _ERRORS[401])
-        failure = self._next_failure()
+        failure, wait = self._next_failure()
+        if wait:
+            self._stopping.wait(wait)
         if failure is not None:
             headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
             status, h, body = _json(failure.status, _ERRORS.get(failure.status, _ERRORS[500]))
             return status, {**h, **headers}, body
+        if seen.path == _DISCOVER and self.catalog is not None:
+            return _json(*self.catalog.discover(seen.query))
+        movie = _MOVIE.match(seen.path)
+        return self.movie(seen, movie.group(1)) if movie else _json(404, _ERRORS[404])
+
+    def movie(self, seen: SeenRequest, raw_id: str) -> tuple[int, dict[str, str], bytes]:
         if not raw_id.isdigit() or int(raw_id) in self.unknown_ids:
             return _json(404, _ERRORS[404])
         movie_id = int(raw_id)
+        if self.catalog is not None and movie_id in self.catalog.films:
+            with self._lock:
+                if self._details_left is not None:
+                    if self._details_left <= 0:
+                        return _json(503, _ERRORS[503])
+                    self._details_left -= 1
+            data = self.catalog.detail(movie_id, seen.query.get("append_to_response", ""))
+            with self._lock:
+                self.details_served[movie_id] += 1
+            return _json(200, data)
         return _json(
             200,
             {
@@ -223,6 +284,7 @@ def png_bytes(name: str, width: int = 2, height: int = 3) -> bytes:
 def _make_handler(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)
@@ -230,10 +292,9 @@ def _make_handler(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
             seen = SeenRequest(parts.path, query, self.headers.get("Authorization"))
             fake._record(seen)
             try:
-                movie = _MOVIE.match(parts.path)
                 image = _IMAGE.match(parts.path)
-                if movie:
-                    status, headers, body = fake.movie(seen, movie.group(1))
+                if parts.path.startswith("/3/"):
+                    status, headers, body = fake.api(seen)
                 elif image:
                     status, headers, body = 200, {"Content-Type": "image/png"}, png_bytes(image.group(2))
                 else:
@@ -256,7 +317,7 @@ def _make_handler(fake: FakeTmdb) -> type[BaseHTTPRequestHandler]:
 
 
 if __name__ == "__main__":
-    with FakeTmdb() as tmdb:
+    with FakeTmdb(catalog=SyntheticCatalog()) as tmdb:
         print(f"TMDB_API_BASE={tmdb.api_base}\nTMDB_IMAGE_BASE={tmdb.image_base}\nTMDB_API_KEY={tmdb.api_key}")
         try:
             threading.Event().wait()

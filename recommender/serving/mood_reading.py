@@ -1,0 +1,103 @@
+"""Reading a mood text once: emotions, the wish, and the text's sentence vector, cached together.
+
+Why together: they are the expensive part of a mood request (the emotion model, then one
+encoder run over the text and its clauses), they depend only on the text and the models, and a
+repeated text should cost a cache lookup. The key names the emotion model, the encoder and the
+wish table, so a new model never reads an old entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from recommender.mood.wish import WishReader, WishReading, clauses
+from recommender.text import normalize_text
+
+if TYPE_CHECKING:
+    from recommender.emotion.classifier import EmotionClassifier
+    from recommender.serving.cache import TTLCache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MoodReading:
+    emotions: dict[str, float]
+    wish: WishReading
+    vector: np.ndarray | None  # unit sentence vector of the whole text (None: no encoder)
+
+
+def _pack(vector: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def _unpack(text: str, dim: int) -> np.ndarray:
+    vec = np.frombuffer(base64.b64decode(text), dtype=np.float16).astype(np.float32)
+    if vec.shape != (dim,):
+        raise ValueError("vector of the wrong size")
+    return vec / max(float(np.linalg.norm(vec)), 1e-12)
+
+
+def cache_namespace(emotion_id: str, encoder_id: str, wishes_version: str) -> str:
+    return f"mood:{emotion_id}:{encoder_id}:{wishes_version}"
+
+
+class MoodReader:
+    """Emotions + wish + vector for cleaned text, through the cache; thread-safe."""
+
+    def __init__(self, emotion: EmotionClassifier, encoder: Any, wishes: WishReader | None, cache: TTLCache) -> None:
+        self.emotion = emotion
+        self.encoder = encoder
+        self.wishes = wishes
+        self.cache = cache
+        self.dim = int(getattr(encoder, "dim", 384)) if encoder is not None else 0
+
+    def read(self, text: str, use_cache: bool = True) -> tuple[MoodReading, bool]:
+        """(reading, came from the cache)."""
+        key = normalize_text(text)
+        if use_cache:
+            hit = self._from_cache(self.cache.get_json(key))
+            if hit is not None:
+                return hit, True
+        reading = self.compute(text)
+        if use_cache:
+            self.store(text, reading)
+        return reading, False
+
+    def store(self, text: str, reading: MoodReading) -> None:
+        """Cache `reading` as the reading of `text` (under its normal form)."""
+        entry: dict[str, Any] = {"emotions": reading.emotions, "wish": reading.wish.to_json()}
+        if reading.vector is not None:
+            entry["vector"] = _pack(reading.vector)
+        self.cache.set_json(normalize_text(text), entry)
+
+    def compute(self, text: str) -> MoodReading:
+        emotions = {k: float(v) for k, v in self.emotion.predict(text).items()}
+        if self.encoder is None or self.wishes is None:
+            return MoodReading(emotions, WishReading(None, None), None)
+        parts = clauses(text)
+        texts = [text, *parts] if len(parts) > 1 else [text]
+        vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32)
+        part_vecs = vecs[1:] if len(parts) > 1 else vecs
+        wish = self.wishes.read_scores(
+            parts, self.wishes.class_scores(part_vecs), self.wishes.phrased_as_negation(part_vecs)
+        )
+        return MoodReading(emotions, wish, vecs[0])
+
+    def _from_cache(self, hit: Any) -> MoodReading | None:
+        if not isinstance(hit, dict) or not isinstance(hit.get("emotions"), dict):
+            return None
+        try:
+            emotions = {str(k): float(v) for k, v in hit["emotions"].items()}
+            table = self.wishes.table if self.wishes is not None else None
+            wish = WishReading.from_json(hit.get("wish") or {}, table) if table else WishReading(None, None)
+            vector = _unpack(hit["vector"], self.dim) if hit.get("vector") and self.dim else None
+        except (TypeError, ValueError, KeyError) as exc:  # a corrupt entry: recompute and overwrite
+            log.warning("ignoring a corrupt mood cache entry (%s)", type(exc).__name__)
+            return None
+        return MoodReading(emotions, wish, vector)
