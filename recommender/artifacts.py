@@ -18,7 +18,7 @@ from recommender.catalog.lookup import Catalog
 from recommender.catalog.store import CATALOG_FILE, read_catalog
 from recommender.config import get_settings
 from recommender.search.tfidf import TfidfIndex
-from recommender.search.vector_index import DEFAULT_SEED, DEFAULT_TREES, VectorIndex
+from recommender.search.vector_index import DEFAULT_SEED, DEFAULT_TREES, ENGINES, VectorIndex
 from recommender.wheels import sha256_file
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,10 @@ def verify_files(path: Path, manifest: dict) -> None:
 
 
 def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifacts:
-    """Everything the app needs, verified against the manifest; raises ArtifactError."""
+    """Everything the app needs, verified against the manifest; raises ArtifactError.
+
+    The index serves with the engine the build measured faster (manifest annoy.engine; builds
+    without it: Annoy); use_annoy=False forces exact search whatever the manifest says."""
     path = Path(path) if path else get_settings().artifacts_dir
     manifest = read_manifest(path)
     verify_files(path, manifest)
@@ -125,5 +128,11 @@ def load_artifacts(path: Path | None = None, use_annoy: bool = True) -> Artifact
         raise ArtifactError(
             f"{path / MANIFEST_FILE} has bad Annoy settings (n_trees, search_k, seed); {REBUILD_HINT}"
         ) from None
-    index = VectorIndex(vectors, use_annoy=use_annoy, **params)
+    engine = annoy.get("engine", "annoy")
+    if engine not in ENGINES:
+        raise ArtifactError(
+            f"{path / MANIFEST_FILE} has an unknown index engine {engine!r} (not {' or '.join(ENGINES)}); "
+            f"{REBUILD_HINT}"
+        )
+    index = VectorIndex(vectors, use_annoy=use_annoy and engine == "annoy", **params)
     return Artifacts(catalog=catalog, tfidf=tfidf, index=index, manifest=manifest, tones=tones)

@@ -32,6 +32,7 @@ from recommender.build import build_main, verify_rebuild
 from recommender.catalog.csv_reader import read_movies_csv
 from recommender.catalog.lookup import Catalog
 from recommender.search.encoder import MODEL_ID, ONNX_SHA256, TOKENIZER_SHA256, load_encoder
+from recommender.search.vector_index import annoy_available, choose_engine
 from recommender.wheels import sha256_file
 
 REBUILD = "python -m recommender build"
@@ -404,6 +405,40 @@ def test_search_on_the_build_returns_sensible_films(built: Built) -> None:
     assert catalog.film(catalog.find_title("amelie 2001")[0]).movie_id == 194
     exact = [r for r, _ in loaded.index.exact_search(encoder.encode_one("mafia family"), 5)]
     assert [r for r, _ in loaded.index.search(encoder.encode_one("mafia family"), 5)] == exact
+
+
+def test_manifest_records_the_engine_chosen_by_measurement(built: Built) -> None:
+    """Both timings, the faster engine by choose_engine on those figures, and why; the CLI says it."""
+    annoy = built.manifest["annoy"]
+    assert annoy["query_ms_exact"] > 0 and (annoy["query_ms_annoy"] > 0) == annoy_available()
+    assert annoy["engine"] == choose_engine(annoy["query_ms_exact"], annoy["query_ms_annoy"])
+    assert annoy["engine_reason"].startswith(annoy["engine"] + ": ")
+    assert f"serving {annoy['engine']}: exact {annoy['query_ms_exact']} ms" in built.proc.stdout
+    assert load_artifacts(built.out).index.uses_annoy == (annoy["engine"] == "annoy")
+
+
+def test_load_artifacts_serves_the_engine_the_manifest_chose(copy_of: Path) -> None:
+    """engine "exact" builds an exact index (the true neighbours); "annoy" or no engine (older builds)
+    builds Annoy; use_annoy=False forces exact; an unknown engine asks for a rebuild."""
+
+    def load_with(engine: str | None, use_annoy: bool = True):
+        manifest = json.loads((copy_of / MANIFEST_FILE).read_text("utf-8"))
+        manifest["annoy"].pop("engine", None)
+        if engine is not None:
+            manifest["annoy"]["engine"] = engine
+        (copy_of / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
+        return load_artifacts(copy_of, use_annoy=use_annoy).index
+
+    exact = load_with("exact")
+    assert not exact.uses_annoy
+    for row in range(len(exact)):
+        vector = exact.vector(row)
+        assert exact.search(vector, 5, {row}) == exact.exact_search(vector, 5, {row})
+    assert not load_with("annoy", use_annoy=False).uses_annoy
+    if annoy_available():
+        assert load_with("annoy").uses_annoy and load_with(None).uses_annoy
+    with pytest.raises(ArtifactError, match="unknown index engine 'gpu'.*rebuild with"):
+        load_with("gpu")
 
 
 def write_csv(path: Path, text: str) -> Path:

@@ -30,7 +30,7 @@ class RankWeights:
 
     genre: float = 1.0
     tone: float = 0.6
-    meaning: float = 0.8
+    meaning: float = 1.6
     words: float = 0.6
     quality: float = 0.3
     familiarity: float = 0.5
@@ -69,8 +69,8 @@ class FilmSignals:
 
     def tone_vector(self, weights: Mapping[str, float]) -> np.ndarray:
         vec = np.array([float(weights.get(t, 0.0)) for t in self.tone_ids], dtype=np.float32)
-        total = float(np.abs(vec).sum())
-        return vec / total if total > 0 else vec
+        norm = float(np.linalg.norm(vec))  # unit length: a film strong in the wanted tones scores up to ~1
+        return vec / norm if norm > 0 else vec
 
     def meaning_cosines(self, query: np.ndarray, hub: float) -> np.ndarray:
         """cos(film, query) − hub × hubness, the cosine taken in the film vectors' top MEANING_DIMS
@@ -167,6 +167,7 @@ def mood_scores(
     keep: np.ndarray,
     w: RankWeights,
     gems: bool = False,
+    topic: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Every term for every film (terms are comparable: about -1..1), and their weighted sum."""
     t = signals.table
@@ -176,7 +177,7 @@ def mood_scores(
     meaning = np.zeros(len(t), dtype=np.float32)
     if query is not None:
         meaning = _zscore(signals.meaning_cosines(query, w.hub), keep)
-        score += w.meaning * meaning
+        score += w.meaning * topic * meaning  # a text that only states a wish or a feeling names no topic
     words = np.zeros(len(t), dtype=np.float32)
     if word_scores is not None:
         top = float(word_scores[keep].max()) if keep.any() else 0.0
@@ -226,12 +227,13 @@ def rank_for_mood(
     exclude_rows: frozenset[int] = frozenset(),
     offset: int = 0,
     seed: int = 0,
+    topic: float = 1.0,
 ) -> list[RankedFilm]:
     """The top_k films after `offset` (a next page keeps the earlier picks out of its own).
     `seed` (from the text) makes the dithering the same for the same request."""
     genres = GenreView.of(signals.table, target.genres)
     keep = candidates(signals, genres, filters, top_k, exclude_rows, w.gate)  # the same pool for every page
-    terms = mood_scores(signals, target, genres, query, word_scores, keep, w, gems=filters.hidden_gems)
+    terms = mood_scores(signals, target, genres, query, word_scores, keep, w, gems=filters.hidden_gems, topic=topic)
     order = terms["score"]
     if w.dither > 0:
         order = order + np.float32(w.dither) * signals.dither(seed)

@@ -30,6 +30,7 @@ class MoodReading:
     emotions: dict[str, float]
     wish: WishReading
     vector: np.ndarray | None  # unit sentence vector of the whole text (None: no encoder)
+    topic: float = 1.0  # 1 − the text's closest cosine to a wish or feeling exemplar: how much it says beyond them
 
 
 def _pack(vector: np.ndarray) -> str:
@@ -71,7 +72,7 @@ class MoodReader:
 
     def store(self, text: str, reading: MoodReading) -> None:
         """Cache `reading` as the reading of `text` (under its normal form)."""
-        entry: dict[str, Any] = {"emotions": reading.emotions, "wish": reading.wish.to_json()}
+        entry: dict[str, Any] = {"emotions": reading.emotions, "wish": reading.wish.to_json(), "topic": reading.topic}
         if reading.vector is not None:
             entry["vector"] = _pack(reading.vector)
         self.cache.set_json(normalize_text(text), entry)
@@ -87,7 +88,8 @@ class MoodReader:
         wish = self.wishes.read_scores(
             parts, self.wishes.class_scores(part_vecs), self.wishes.phrased_as_negation(part_vecs)
         )
-        return MoodReading(emotions, wish, vecs[0])
+        topic = 1.0 - float(np.max(self.wishes.exemplar_vectors @ vecs[0]))
+        return MoodReading(emotions, wish, vecs[0], min(1.0, max(0.0, topic)))
 
     def _from_cache(self, hit: Any) -> MoodReading | None:
         if not isinstance(hit, dict) or not isinstance(hit.get("emotions"), dict):
@@ -100,4 +102,4 @@ class MoodReader:
         except (TypeError, ValueError, KeyError) as exc:  # a corrupt entry: recompute and overwrite
             log.warning("ignoring a corrupt mood cache entry (%s)", type(exc).__name__)
             return None
-        return MoodReading(emotions, wish, vector)
+        return MoodReading(emotions, wish, vector, float(hit.get("topic", 1.0)))

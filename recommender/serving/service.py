@@ -242,6 +242,7 @@ class Recommender:
             rows,
             off,
             seed=_seed(cleaned, mode),
+            topic=reading.topic,
         )
         tones = tone_words(self.signals.tones[[r.row for r in ranked]], self.wishes) if ranked else []
         reasons = [
@@ -480,9 +481,13 @@ def _check_filters(filters: MoodFilters) -> None:
 def _index_info(index: Any, manifest: dict) -> dict[str, Any]:
     """What /health and the status page say about the vector index and the build."""
     annoy = manifest.get("annoy") or {}
+    uses_annoy = bool(getattr(index, "uses_annoy", False))
     return {
         "built_at": manifest.get("built_at"),
-        "ann": "annoy" if getattr(index, "uses_annoy", False) else "exact",
-        "search_k": getattr(index, "search_k", None),
+        "ann": "annoy" if uses_annoy else "exact",
+        "engine": "annoy" if uses_annoy else "exact",  # what serves: the build's choice, or exact without annoy
+        "query_ms_exact": annoy.get("query_ms_exact"),  # measured at build, interleaved over the same queries
+        "query_ms_annoy": annoy.get("query_ms_annoy"),
+        "search_k": getattr(index, "search_k", None) if uses_annoy else None,
         "recall_at_10": annoy.get("recall_at_10"),
     }

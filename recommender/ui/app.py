@@ -140,7 +140,7 @@ def title_labels(_rec: Recommender, catalog_size: int) -> dict[int, str]:
 
 
 def render_status_sidebar() -> None:
-    """The state of the parts: catalog, emotion model, cache backend and hit rate, posters."""
+    """The state of the parts: catalog, emotion model, cache backend and hit rate, posters, index engine."""
     with st.sidebar:
         st.subheader("System status")
         rec = get_recommender()
@@ -162,6 +162,16 @@ def render_status_sidebar() -> None:
             (":material/database: Cache", f"{backend} · hit rate {hit_rate}"),
             (":material/image: Posters", "TMDB on" if status.posters_enabled else "off (placeholders)"),
         ]
+        index = status.index or {}
+        if index.get("engine"):  # "exact (0.33 ms; Annoy 0.78 ms)": what serves, then the other, as built
+            names = {"exact": "exact", "annoy": "Annoy"}
+            serving = "annoy" if index["engine"] == "annoy" else "exact"
+            timing = []
+            for engine in sorted(names, key=lambda e: e != serving):
+                ms = index.get(f"query_ms_{engine}")
+                if isinstance(ms, int | float) and ms > 0:
+                    timing.append(f"{ms:.2f} ms" if engine == serving else f"{names[engine]} {ms:.2f} ms")
+            rows.append((":material/hub: Index", names[serving] + (f" ({'; '.join(timing)})" if timing else "")))
         st.markdown("\n".join(f"- **{k}** · {v}" for k, v in rows))
 
 

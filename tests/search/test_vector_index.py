@@ -9,7 +9,10 @@ from recommender.search.vector_index import (
     TREE_CHOICES,
     VectorIndex,
     annoy_available,
+    choose_engine,
+    engine_reason,
     recall_at_k,
+    time_engines,
     tune_index,
     tune_search_k,
     tuning_queries,
@@ -52,3 +55,22 @@ def test_tune_search_k_keeps_the_last_step_when_the_target_is_out_of_reach() -> 
     tuning = tune_search_k(index, target=2.0, steps=(200, 400))
     assert not tuning.met and tuning.search_k == index.search_k == 400
     assert sorted(tuning.curve) == [200, 400] and tuning.recall_at_10 == tuning.curve[400]
+
+
+def test_choose_engine_picks_the_faster_and_exact_on_ties_or_without_annoy() -> None:
+    assert choose_engine(0.25, 0.9) == "exact"  # TMDB 5000: search_k 7,000 of 4,799 films
+    assert choose_engine(2.0, 0.5) == "annoy"  # a large catalog
+    assert choose_engine(0.3, 0.3) == "exact"  # a tie: exact is the simpler and the true answer
+    assert choose_engine(0.25, 0.0) == "exact"  # Annoy not timed (package missing)
+    assert engine_reason("exact", 0.25, 0.9, 7000, 4799).startswith("exact: exact 0.250 ms vs Annoy 0.900 ms")
+    assert "Annoy is faster" in engine_reason("annoy", 2.0, 0.5, 7000, 1_000_000)
+    assert "not timed" in engine_reason("exact", 0.25, 0.0, 0, 10)
+
+
+def test_time_engines_times_both_on_the_same_queries() -> None:
+    queries, _ = tuning_queries(_clustered(300), n=40)
+    exact_ms, annoy_ms = time_engines(VectorIndex(_clustered(300), use_annoy=False), queries, rounds=1)
+    assert exact_ms > 0 and annoy_ms == 0.0  # no Annoy: only exact is timed
+    need("the annoy package (pip install -r requirements.txt)", annoy_available())
+    exact_ms, annoy_ms = time_engines(VectorIndex(_clustered(300), n_trees=2, search_k=400), queries, rounds=2)
+    assert exact_ms > 0 and annoy_ms > 0
