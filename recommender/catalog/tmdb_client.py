@@ -102,7 +102,7 @@ class TmdbClient:
         self._token = read_token or None
         self._timeout = max(0.05, float(timeout_s))
         self.policy = policy or RetryPolicy()
-        self._session = session or _new_session(pool_size)
+        self._session = session or new_session(pool_size)
         self._lock = threading.Lock()
         self._not_before = 0.0  # monotonic time before which no worker sends (after a 429)
         self._stats = ClientStats()
@@ -181,7 +181,7 @@ class TmdbClient:
             raise TmdbNotFound(f"HTTP 404 from {shown}")
         if status not in _RETRY_STATUS:
             raise TmdbError(f"HTTP {status} from {shown}: {self.redact(resp.text[:200])}")
-        retry_after = _retry_after(resp)
+        retry_after = retry_after_s(resp)
         if retry_after is not None:
             retry_after = min(retry_after, self.policy.max_retry_after_s)
             if status == 429:
@@ -246,16 +246,17 @@ def _redact_urllib3_logs() -> None:
         logger.addFilter(_URLLIB3_FILTER)
 
 
-def _new_session(pool_size: int) -> requests.Session:
+def new_session(pool_size: int, purpose: str = "catalog fetch") -> requests.Session:
+    """A pooled session for TMDB; retries are ours (Retry-After, back-off), never urllib3's."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.headers["User-Agent"] = "reelmood/1 (+catalog fetch)"
+    session.headers["User-Agent"] = f"reelmood/1 (+{purpose})"
     return session
 
 
-def _retry_after(resp: requests.Response) -> float | None:
+def retry_after_s(resp: requests.Response) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP date); None when absent or invalid."""
     value = (resp.headers.get("Retry-After") or "").strip()
     if not value:

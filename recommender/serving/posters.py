@@ -8,7 +8,6 @@ retry waiting (honouring Retry-After), a circuit breaker, and a cache; whatever 
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import re
@@ -18,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from recommender.catalog.tmdb_client import new_session, retry_after_s
 from recommender.serving.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ class PosterService:
 
             cache = make_cache(settings, CACHE_NAMESPACE)
         self._cache = cache
-        self._session = session or _new_session(workers)
+        self._session = session or new_session(workers, "poster lookup")
         self._max_attempts = max(1, max_attempts)
         self._max_wait = max(0.0, max_total_wait_s)
         self._workers = max(1, workers)
@@ -193,7 +192,7 @@ class PosterService:
                 problem = f"HTTP {resp.status_code}"
                 if resp.status_code not in _RETRY_STATUS:
                     raise _Failure(problem)
-                retry_in = _retry_after(resp)
+                retry_in = retry_after_s(resp)
                 if retry_in is None:
                     retry_in = _backoff(attempt)
             if attempt == self._max_attempts:
@@ -250,15 +249,6 @@ class PosterService:
         return redact_text(text, self._api_key, self._token)
 
 
-def _new_session(workers: int) -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, workers), max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = "reelmood/1 (+poster lookup)"
-    return session
-
-
 def _movie_id(film: Any) -> int | None:
     try:
         movie_id = int(getattr(film, "movie_id", None))  # type: ignore[arg-type]
@@ -279,22 +269,6 @@ def _poster_path_of(resp: requests.Response) -> str | None:
         log.debug("posters: ignoring unusable poster_path %r", str(path)[:80])
         return None
     return path
-
-
-def _retry_after(resp: requests.Response) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), None when absent/invalid."""
-    value = (resp.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _backoff(attempt: int) -> float:
