@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-log = logging.getLogger("recommender.catalog.fetch")
+log = logging.getLogger(__name__)
 
 
 class Progress:
@@ -25,9 +25,11 @@ class Progress:
         enabled: bool = True,
         stream: TextIO | None = None,
         interval_s: float = 5.0,
+        logger: logging.Logger | None = None,
     ) -> None:
         self.total = total
         self.done = 0
+        self._log_to = logger or log
         self.desc = desc
         self._interval = interval_s
         self._started = self._last = time.monotonic()
@@ -61,7 +63,7 @@ class Progress:
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 and self.total > self.done else 0.0
         share = 100.0 * self.done / self.total if self.total else 100.0
-        log.info(
+        self._log_to.info(
             "%s: %s/%s (%.0f%%), %.0f/s, about %.0f s left",
             self.desc,
             f"{self.done:,}",

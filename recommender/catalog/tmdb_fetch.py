@@ -251,7 +251,11 @@ def _fetch_details(
             continue
         todo.append(entry)
     progress = Progress(
-        len(todo), "details", enabled=options.progress and bool(todo), interval_s=options.progress_interval_s
+        len(todo),
+        "details",
+        enabled=options.progress and bool(todo),
+        interval_s=options.progress_interval_s,
+        logger=log,
     )
     pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="tmdb-details")
     futures: dict[Future[CachedFilm], DiscoverEntry] = {pool.submit(_detail, client, e): e for e in todo}

