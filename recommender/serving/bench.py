@@ -3,22 +3,30 @@
 Used by `python -m recommender bench` (prints a table, optional JSON) and by the Streamlit
 Benchmarks page (`run_scenarios` with a progress callback; raw samples for distributions).
 All scenarios run in one process on one loaded Recommender, posters off.
+
+The CLI also runs the seed project's synopsis pipeline itself (`seed_pipeline=True`: its int8
+MiniLM, enriched texts, Annoy at default search_k; recommender/search/seed_pipeline.py) beside
+ours, call by call, so "ours / seed" is a ratio measured in one run rather than against the
+seed's reported figures. The page leaves it off: the first run embeds the catalog (minutes).
 """
 
 from __future__ import annotations
 
 import json
 import platform
-import resource
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recommender.serving.seed_comparison import SYNOPSIS_60, SeedComparison, load_and_compare, seed_rounds
 from recommender.serving.service import Recommender
+from recommender.serving.timing import RECALL_QUERIES, peak_rss_mb, time_calls, time_interleaved
+
+if TYPE_CHECKING:
+    pass
 
 SEED_FIGURES: dict[str, float] = {  # seconds, from the seed project's README
     "no cache, no precompute": 0.9,
@@ -35,17 +43,12 @@ MOOD_TEXTS = (
     "we just got engaged and I feel on top of the world",
     "I am furious at how they treated my sister",
 )
-# 60 words, a half-remembered description of a catalog film (written for this benchmark).
-SYNOPSIS_60 = (
-    "A young farm boy on a desert planet finds a message hidden in a small robot from a "
-    "captured princess. With an old hermit who once was a knight, a smuggler and his tall "
-    "furry co-pilot, he sets out to rescue her from a giant battle station and learns to trust "
-    "a mysterious energy field that binds the whole galaxy together."
-)
 EMOTION_TEXT_20 = (
     "I finally finished the marathon today and I could not stop smiling even though my legs were really sore"
 )
-ANN_QUERIES = 200
+# Synopsis-like queries for the seed comparison (40-60 words each, written for this benchmark):
+# half-remembered descriptions of catalog films, none naming its title.
+ANN_QUERIES = RECALL_QUERIES
 UNCACHED_MAX_RUNS = 10  # scenario 1 refits TF-IDF per request (~1 s): fewer runs keep bench short
 
 Progress = Callable[[float, str], None]
@@ -75,6 +78,8 @@ class BenchReport:
     # scenario 3 again with the ranking before wishes and tones, interleaved with it in this run
     baseline_cached_p50_ms: float | None = None
     cached_vs_baseline: float | None = None  # p50 of scenario 3 / p50 of the baseline, same run
+    seed_comparison: SeedComparison | None = None  # run_scenarios(seed_pipeline=True)
+    seed_error: str | None = None  # why the seed pipeline could not run, when asked for
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,38 +106,11 @@ class BenchReport:
                 f"mood, emotion cached, baseline ranking (interleaved with scenario 3): p50 "
                 f"{self.baseline_cached_p50_ms:.3f} ms; scenario 3 / baseline = {self.cached_vs_baseline:.2f}x",
             )
+        if self.seed_comparison is not None:
+            lines += ["", *self.seed_comparison.lines()]
+        elif self.seed_error:
+            lines += ["", f"seed synopsis pipeline: not run ({self.seed_error})"]
         return "\n".join(lines)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _time(fn: Callable[[int], object], runs: int, tick: Callable[[], None]) -> list[float]:
-    samples = []
-    for i in range(runs):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000.0)
-        tick()
-    return samples
-
-
-def _time_interleaved(
-    fa: Callable[[int], object], fb: Callable[[int], object], runs: int, tick: Callable[[], None]
-) -> tuple[list[float], list[float]]:
-    """Times two calls alternately, run by run, so both see the same state of a drifting machine."""
-    a: list[float] = []
-    b: list[float] = []
-    for i in range(runs):
-        for fn, out in ((fa, a), (fb, b)):
-            start = time.perf_counter()
-            fn(i)
-            out.append((time.perf_counter() - start) * 1000.0)
-        tick()
-    return a, b
 
 
 def _result(name: str, samples: list[float], first_p50: float | None) -> ScenarioResult:
@@ -165,14 +143,24 @@ def ann_recall(rec: Recommender, queries: int = ANN_QUERIES, k: int = 10, seed: 
     return total / len(rows)
 
 
-def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = None) -> BenchReport:
-    """Run every scenario `runs` times (scenario 1 at most UNCACHED_MAX_RUNS) and measure."""
+def run_scenarios(
+    rec: Recommender,
+    runs: int = 50,
+    progress: Progress | None = None,
+    seed_pipeline: bool = False,
+    seed_films: int | None = None,
+) -> BenchReport:
+    """Run every scenario `runs` times (scenario 1 at most UNCACHED_MAX_RUNS) and measure.
+
+    seed_pipeline: also time the seed project's synopsis pipeline beside ours (off by default,
+    so the Benchmarks page stays fast: its first run embeds the catalog, about a minute or more;
+    the CLI turns it on). seed_films: index only the first N films in it (tests)."""
     from recommender.catalog.documents import film_document
     from recommender.search.tfidf import fit_tfidf
 
     runs = max(1, int(runs))
     runs1 = min(runs, UNCACHED_MAX_RUNS)
-    total = runs1 + 4 * runs + 2
+    total = runs1 + 4 * runs + 2 + (seed_rounds(runs) + 1 if seed_pipeline else 0)
     done = 0
 
     def tick(label: str) -> Callable[[], None]:
@@ -205,7 +193,7 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
         rec.recommend_for_mood(text, with_posters=False)
     synopsis(0)
 
-    s1 = _result(S1, _time(uncached, runs1, tick(S1)), None)
+    s1 = _result(S1, time_calls(uncached, runs1, tick(S1)), None)
     first = s1.p50_ms
     results = [s1]
 
@@ -215,18 +203,25 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
     baseline: list[float] = []
     for name, fn in ((S2, precomputed), (S3, cached), (S4, synopsis)):
         if name == S3:  # with the baseline ranking, call by call: their ratio is this run's own
-            samples, baseline = _time_interleaved(cached, cached_baseline, runs, tick(name))
+            samples, baseline = time_interleaved(cached, cached_baseline, runs, tick(name))
         else:
-            samples = _time(fn, runs, tick(name))
+            samples = time_calls(fn, runs, tick(name))
         results.append(_result(name, samples, first))
     s3 = next(r for r in results if r.name == S3)
     base_p50 = float(np.percentile(baseline, 50))
 
-    emotion_ms = _time(lambda i: rec.emotion.predict(EMOTION_TEXT_20), runs, tick("emotion model"))
-    encoder_ms = _time(lambda i: rec.encoder.encode_one(SYNOPSIS_60), max(10, runs // 5), lambda: None)
+    emotion_ms = time_calls(lambda i: rec.emotion.predict(EMOTION_TEXT_20), runs, tick("emotion model"))
+    encoder_ms = time_calls(lambda i: rec.encoder.encode_one(SYNOPSIS_60), max(10, runs // 5), lambda: None)
     if progress:
         progress(min(1.0, (done + 1) / total), "ANN recall")
     recall = ann_recall(rec)
+    rss = peak_rss_mb()  # before the seed pipeline: its model and catalog embedding are not ours
+    done += 1
+    comparison, seed_error = None, None
+    if seed_pipeline:
+        if progress:
+            progress(min(1.0, (done + 1) / total), "seed pipeline (the first run embeds the catalog)")
+        comparison, seed_error = load_and_compare(rec, films, runs, recall, seed_films, tick("seed pipeline"))
     if progress:
         progress(1.0, "done")
     return BenchReport(
@@ -235,9 +230,11 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
         ann_queries=min(ANN_QUERIES, len(rec.catalog)),
         emotion_p50_ms=float(np.percentile(emotion_ms, 50)),
         encoder_p50_ms=float(np.percentile(encoder_ms, 50)),
-        peak_rss_mb=peak_rss_mb(),
+        peak_rss_mb=rss,
         baseline_cached_p50_ms=base_p50,
         cached_vs_baseline=s3.p50_ms / base_p50 if base_p50 > 0 else None,
+        seed_comparison=comparison,
+        seed_error=seed_error,
         machine={
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -247,10 +244,10 @@ def run_scenarios(rec: Recommender, runs: int = 50, progress: Progress | None = 
     )
 
 
-def main(json_path: Path | None = None, runs: int | None = None) -> int:
+def main(json_path: Path | None = None, runs: int | None = None, seed: bool = True) -> int:
     """CLI: load, run, print the table; write the JSON report when asked. Returns an exit code."""
     rec = Recommender.load()
-    report = run_scenarios(rec, runs=runs or 50)
+    report = run_scenarios(rec, runs=runs or 50, seed_pipeline=seed)
     print(report.table())
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
