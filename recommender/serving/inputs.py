@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from recommender.mood.rank import MoodFilters
 from recommender.text import STOP_WORDS, clean_text
-
-if TYPE_CHECKING:
-    pass
-
 
 MAX_MOOD_CHARS = 2000
 MAX_SYNOPSIS_CHARS = 5000
@@ -98,3 +95,27 @@ def _check_top_k(top_k: int) -> int:
     if not 1 <= k <= MAX_TOP_K:
         raise InputError(f"top_k must be from 1 to {MAX_TOP_K}.")
     return k
+
+
+MAX_OFFSET = 200
+
+
+def check_offset(offset: int) -> int:
+    try:
+        off = int(offset)
+    except (TypeError, ValueError):
+        raise InputError(f"offset must be a whole number from 0 to {MAX_OFFSET}.") from None
+    if not 0 <= off <= MAX_OFFSET:
+        raise InputError(f"offset must be from 0 to {MAX_OFFSET}.")
+    return off
+
+
+def check_filters(filters: MoodFilters) -> None:
+    if not isinstance(filters, MoodFilters):
+        raise InputError("filters must be MoodFilters.")
+    if filters.year_min is not None and filters.year_max is not None and filters.year_min > filters.year_max:
+        raise InputError("The first year must not be after the last year.")
+    if filters.min_rating is not None and not 0 <= filters.min_rating <= 10:
+        raise InputError("Minimum rating must be between 0 and 10.")
+    if filters.min_votes is not None and filters.min_votes < 0:
+        raise InputError("Minimum votes must not be negative.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from recommender.catalog.film import Film
     from recommender.serving.cache import CacheStats
 
 
@@ -58,3 +59,22 @@ class ServiceStatus:
     posters_enabled: bool
     encoder_loaded: bool
     index: dict[str, Any] = field(default_factory=dict)
+
+
+def recommendation(
+    film: Film, poster: str | None, score: float, similarity: float | None, reason: str, tone: tuple[str, ...] = ()
+) -> Recommendation:
+    """The record of one shown film (scores rounded for JSON)."""
+    return Recommendation(
+        movie_id=film.movie_id,
+        title=film.title,
+        overview=film.overview,
+        year=film.year,
+        genres=film.genres,
+        vote_average=film.vote_average,
+        poster_url=poster,
+        score=round(float(score), 6),
+        similarity_score=None if similarity is None else round(float(similarity), 6),
+        reason=reason,
+        tone=tone,
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommender.catalog.lookup import title_key
 from recommender.config import Settings, get_settings
 from recommender.mood.content_words import content_words
 from recommender.mood.genre_table import MODES, MoodTable, default_table, top_emotions
@@ -25,8 +23,8 @@ from recommender.mood.ranking import FilmSignals, RankWeights, hubness, rank_for
 from recommender.mood.target import MoodTarget, mood_target
 from recommender.mood.tone import tone_words
 from recommender.mood.wish import WishReader, WishReading, WishTable, default_wish_table
-from recommender.search.hybrid import FusedHit, FusionParams, hybrid_search
-from recommender.search.tfidf_query import FastTfidf, TfidfQuery
+from recommender.search.hybrid import FusionParams
+from recommender.search.tfidf_query import FastTfidf
 from recommender.serving.mood_reading import MoodReader, cache_namespace
 from recommender.serving.reasons import baseline_reason, mood_reason
 from recommender.text import normalize_text
@@ -45,10 +43,13 @@ from recommender.serving.inputs import (
     FilmNotFoundError,
     InputError,
     _check_top_k,
+    check_filters,
+    check_offset,
     clean_user_text,
     language_note,
 )
-from recommender.serving.results import MoodResult, Recommendation, ServiceStatus, SimilarResult
+from recommender.serving.results import MoodResult, Recommendation, ServiceStatus, SimilarResult, recommendation
+from recommender.serving.similar import SimilarFilms
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ __all__ = [
 RANKINGS = ("default", "baseline")
 MAX_EXCLUDE = 500
 TARGET_MEMO = 4096
-MAX_OFFSET = 200
 COMMON_SHARE = 0.03
 TITLE_QUERY_MAX_WORDS = 8  # a synopsis this short that equals a catalog title is that film
 
@@ -121,6 +121,9 @@ class Recommender:
         )
         vectors = np.asarray(self._vectors, dtype=np.float32)
         hub = hubness(vectors, reader.exemplar_vectors) if reader is not None else None
+        self.similar = SimilarFilms(
+            self.catalog, encoder, self.lexical, self.index, self._vectors, fusion, self._posters
+        )
         self.signals = FilmSignals(self.films, *self._tones(), vectors, hub)
         idf = np.asarray(self.tfidf.idf, dtype=np.float64)
         # a word in more than COMMON_SHARE of the films is too common to match literally
@@ -198,9 +201,9 @@ class Recommender:
         if ranking not in RANKINGS:
             raise InputError(f"ranking must be one of: {', '.join(RANKINGS)}.")
         k = _check_top_k(top_k)
-        _check_filters(filters)
+        check_filters(filters)
         rows = self._rows_of(exclude)
-        off = _check_offset(offset)
+        off = check_offset(offset)
         cleaned = clean_user_text(text, MAX_MOOD_CHARS, "mood")
         reading, cached = self.reader.read(cleaned, use_cache)
         emotions = reading.emotions
@@ -304,7 +307,7 @@ class Recommender:
         films = [self.catalog.film(r.row) for r in ranked]
         posters = self._posters(films, with_posters)
         recs = [
-            self._recommendation(film, posters.get(film.movie_id), r.score, None, reason, tone)
+            recommendation(film, posters.get(film.movie_id), r.score, None, reason, tone)
             for film, r, reason, tone in zip(films, ranked, reasons, tones)
         ]
         return MoodResult(
@@ -323,87 +326,15 @@ class Recommender:
             ranking=ranking,
         )
 
-    # ---- synopsis / film -> similar films --------------------------------------------------
+    # ---- synopsis / film -> similar films (serving.similar) -----------------------------
 
     def similar_to_synopsis(self, text: str, top_k: int = 10, with_posters: bool = True) -> SimilarResult:
-        start = time.perf_counter()
-        k = _check_top_k(top_k)
-        cleaned = clean_user_text(text, MAX_SYNOPSIS_CHARS, "synopsis")
-        row = self._title_query(cleaned)
-        if row is not None:
-            return self._similar_to_row(row, k, with_posters, start, cleaned)
-        vector = self.encoder.encode_one(cleaned)
-        query = self.lexical.query(cleaned)
-        hits = self._hybrid(vector, query.scores(), k, frozenset())
-        recs = self._similar_recs(hits, query, with_posters)
-        return SimilarResult(cleaned, recs, _ms(start))
+        return self.similar.to_synopsis(text, top_k, with_posters)
 
     def similar_to_film(
         self, movie_id: int | None = None, title: str | None = None, top_k: int = 10, with_posters: bool = True
     ) -> SimilarResult:
-        start = time.perf_counter()
-        k = _check_top_k(top_k)
-        if movie_id is not None:
-            row = self.catalog.row_of(movie_id)
-            if row is None:
-                raise FilmNotFoundError(f"No film with TMDB id {movie_id} in the catalog.")
-            query = str(movie_id)
-        elif title is not None:
-            query = clean_user_text(title, 300, "title")
-            rows = self.catalog.find_title(query, limit=1)
-            if not rows:
-                raise FilmNotFoundError(f"No film titled {query!r} in the catalog.")
-            row = rows[0]
-        else:
-            raise InputError("Give a TMDB id or a title.")
-        return self._similar_to_row(row, k, with_posters, start, query)
-
-    def _similar_to_row(self, row: int, k: int, with_posters: bool, start: float, query: str) -> SimilarResult:
-        """More like this film: its stored vector and its own document; never itself."""
-        film = self.catalog.film(row)
-        vector = self._vectors[row]
-        lexical = self.lexical.row_query(row)
-        hits = self._hybrid(vector, lexical.scores(), k, frozenset({row}))
-        recs = self._similar_recs(hits, lexical, with_posters, extra=[film])
-        posters = self._posters([film], with_posters)
-        matched = self._recommendation(film, posters.get(film.movie_id), 1.0, 1.0, "your film")
-        return SimilarResult(query, recs, _ms(start), matched_film=matched)
-
-    def _title_query(self, text: str) -> int | None:
-        """Row of the catalog film a short query names exactly (forgiving case/accents/year)."""
-        if len(text.split()) > TITLE_QUERY_MAX_WORDS:
-            return None
-        rows = self.catalog.find_title(text, limit=1)
-        if not rows:
-            return None
-        film = self.catalog.film(rows[0])
-        wanted = title_key(re.sub(r"\s*[\(\[]?\b(1[89]|20)\d\d\b[\)\]]?\s*$", "", text))
-        return rows[0] if wanted and wanted == title_key(film.title) else None
-
-    def _hybrid(self, vector: np.ndarray, lexical: np.ndarray, k: int, exclude: frozenset[int]) -> list[FusedHit]:
-        return hybrid_search(
-            vector,
-            lexical,
-            dense_search=lambda v, n, ex: self.index.search(v, n, exclude_rows=ex),
-            vectors=lambda rows: self._vectors[rows],
-            k=k,
-            exclude=exclude,
-            params=self.fusion,
-        )
-
-    def _similar_recs(
-        self, hits: list[FusedHit], query: TfidfQuery, with_posters: bool, extra: list[Film] | None = None
-    ) -> list[Recommendation]:
-        films = [self.catalog.film(h.row) for h in hits]
-        posters = self._posters(films + (extra or []), with_posters)
-        out = []
-        for film, hit in zip(films, hits):
-            shared = query.shared_terms(hit.row, n=3) if hit.lexical > 0 else []
-            reason = f"similar story (cosine {hit.cosine:.2f})"
-            if shared:
-                reason += "; shares " + ", ".join(shared)
-            out.append(self._recommendation(film, posters.get(film.movie_id), hit.score, hit.cosine, reason))
-        return out
+        return self.similar.to_film(movie_id, title, top_k, with_posters)
 
     # ---- shared --------------------------------------------------------------------------
 
@@ -415,29 +346,6 @@ class Recommender:
         except Exception as exc:  # posters are decoration: never fail a recommendation
             log.warning("posters unavailable: %s", type(exc).__name__)
             return {}
-
-    @staticmethod
-    def _recommendation(
-        film: Film,
-        poster: str | None,
-        score: float,
-        similarity: float | None,
-        reason: str,
-        tone: tuple[str, ...] = (),
-    ) -> Recommendation:
-        return Recommendation(
-            movie_id=film.movie_id,
-            title=film.title,
-            overview=film.overview,
-            year=film.year,
-            genres=film.genres,
-            vote_average=film.vote_average,
-            poster_url=poster,
-            score=round(float(score), 6),
-            similarity_score=None if similarity is None else round(float(similarity), 6),
-            reason=reason,
-            tone=tone,
-        )
 
     def status(self) -> ServiceStatus:
         manifest = getattr(self.artifacts, "manifest", {}) or {}
@@ -455,27 +363,6 @@ class Recommender:
 def _seed(text: str, mode: str) -> int:
     """The same seed for the same request, in every process (Python's hash() is salted)."""
     return int.from_bytes(hashlib.blake2b(f"{mode}:{normalize_text(text)}".encode(), digest_size=8).digest())
-
-
-def _check_offset(offset: int) -> int:
-    try:
-        off = int(offset)
-    except (TypeError, ValueError):
-        raise InputError(f"offset must be a whole number from 0 to {MAX_OFFSET}.") from None
-    if not 0 <= off <= MAX_OFFSET:
-        raise InputError(f"offset must be from 0 to {MAX_OFFSET}.")
-    return off
-
-
-def _check_filters(filters: MoodFilters) -> None:
-    if not isinstance(filters, MoodFilters):
-        raise InputError("filters must be MoodFilters.")
-    if filters.year_min is not None and filters.year_max is not None and filters.year_min > filters.year_max:
-        raise InputError("The first year must not be after the last year.")
-    if filters.min_rating is not None and not 0 <= filters.min_rating <= 10:
-        raise InputError("Minimum rating must be between 0 and 10.")
-    if filters.min_votes is not None and filters.min_votes < 0:
-        raise InputError("Minimum votes must not be negative.")
 
 
 def _index_info(index: Any, manifest: dict) -> dict[str, Any]:
