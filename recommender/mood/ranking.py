@@ -24,12 +24,14 @@ EXCLUDE = -0.9  # a genre weighted this low is a clash (Horror for "something fo
 
 @dataclass(frozen=True)
 class RankWeights:
-    """Mix of the score terms and of the re-rank. Chosen on eval/mood_tune.json only (a grid over
-    meaning, hub, dither, gate, familiarity, quality, diversity; figures in the README); the dev set
-    stays for reporting."""
+    """Mix of the score terms and of the re-rank. Chosen on eval/mood_tune.json only (grids over
+    meaning, hub, dither, gate, familiarity, quality, diversity, words, tone); the dev set stays for
+    reporting. Tone 1.0 rather than 0.6: the lists fit the wish's tone (tearjerkers for a good cry,
+    not every well-known Drama) at the price of less variety (tune set: distinct 0.69 -> 0.62,
+    precision 0.946 -> 0.951, median votes 590 -> 570, still 3x the baseline's)."""
 
     genre: float = 1.0
-    tone: float = 0.6
+    tone: float = 1.0
     meaning: float = 1.6
     words: float = 0.6
     quality: float = 0.3

@@ -81,7 +81,7 @@ def test_match_and_lift_modes_differ_for_sadness(rec):
 
 
 def test_mood_text_finds_films_about_its_subject(rec):
-    text = "my dog died this morning and I can't stop crying, for the subject test"  # fixed: the dither is seeded by the text
+    text = "my dog died this morning and I can't stop crying"  # a fixed text: the dither is seeded by the text
     seed_emotions(rec, text, sadness=1.0)
     result = rec.recommend_for_mood(text, top_k=10, with_posters=False)
     about_dogs = [r for r in result.recommendations if "dog" in r.reason]
