@@ -30,6 +30,7 @@ class Progress:
         self.total = total
         self.done = 0
         self._log_to = logger or log
+        self._logged = -1  # the count the last log line showed
         self.desc = desc
         self._interval = interval_s
         self._started = self._last = time.monotonic()
@@ -55,10 +56,11 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        elif self._enabled and self.done:
+        elif self._enabled and self.done and self.done != self._logged:  # the last count, once
             self._log(time.monotonic())
 
     def _log(self, now: float) -> None:
+        self._logged = self.done
         elapsed = max(1e-6, now - self._started)
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 and self.total > self.done else 0.0

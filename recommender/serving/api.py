@@ -235,7 +235,10 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # undecodable bytes
             return _error(422, "invalid_request", "the request body is not valid JSON (not UTF-8 text)")
         kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, kind, str(exc.detail))
+        response = _error(exc.status_code, kind, str(exc.detail))
+        if exc.headers:  # a 405 says which methods the path takes (Allow), as HTTP asks
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(FilmNotFoundError)
     async def on_not_found(request: Request, exc: FilmNotFoundError) -> JSONResponse:
@@ -304,6 +307,22 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             note=result.note,
             wish=WishOut(id=result.wish, label=result.wish_label, source=result.wish_source, avoid=list(result.avoid)),
         )
+
+    @app.get("/", summary="What this API is and where to go next")
+    def index() -> dict[str, Any]:
+        return {
+            "name": "Reelmood API",
+            "version": __version__,
+            "description": "Films for how you feel, and films like a synopsis or a film.",
+            "links": {
+                "docs": "/docs",
+                "redoc": "/redoc",
+                "openapi": "/openapi.json",
+                "health": "/health",
+                "mood": "/api/v1/mood",
+                "recommend": "/api/v1/recommend",
+            },
+        }
 
     @app.get("/health", summary="Models loaded, cache backend and state, catalog size")
     def health() -> Any:

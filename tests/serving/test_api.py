@@ -238,6 +238,21 @@ def test_health(client, rec):
     assert {"hits", "misses", "connected"} <= set(body["cache"])
 
 
+def test_root_is_a_small_json_index_of_the_api(client):
+    body = client.get("/").json()
+    assert body["name"] == "Reelmood API" and body["version"]
+    for path in body["links"].values():
+        assert client.get(path).status_code in (200, 405), path  # every link leads somewhere real
+
+
+def test_wrong_method_is_405_json_with_allow(client):
+    resp = client.get("/api/v1/mood")
+    assert resp.status_code == 405 and resp.json()["error"] == "method_not_allowed"
+    assert "POST" in resp.headers.get("allow", "")
+    resp = client.post("/health")
+    assert resp.status_code == 405 and "GET" in resp.headers.get("allow", "")
+
+
 def test_docs_and_openapi(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
