@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from recommender.serving.redact import redact_text, redact_url
+from recommender.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     from recommender.config import Settings

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from recommender.catalog.tmdb_client import new_session, retry_after_s
-from recommender.serving.redact import redact_text, redact_url
+from recommender.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     from recommender.catalog.film import Film

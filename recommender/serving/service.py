@@ -50,6 +50,7 @@ from recommender.serving.inputs import (
 )
 from recommender.serving.results import MoodResult, Recommendation, ServiceStatus, SimilarResult, recommendation
 from recommender.serving.similar import SimilarFilms
+from recommender.serving.timing import elapsed_ms
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,6 @@ RANKINGS = ("default", "baseline")
 MAX_EXCLUDE = 500
 TARGET_MEMO = 4096
 COMMON_SHARE = 0.03
-TITLE_QUERY_MAX_WORDS = 8  # a synopsis this short that equals a catalog title is that film
-
-
-def _ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000.0
 
 
 # ---- the service --------------------------------------------------------------------------
@@ -167,11 +163,6 @@ class Recommender:
         return rec
 
     # ---- mood -> films --------------------------------------------------------------------
-
-    def emotions_for(self, text: str) -> tuple[dict[str, float], bool]:
-        """(distribution, came from cache) for already-cleaned text; cached under its normal form."""
-        reading, cached = self.reader.read(text)
-        return reading.emotions, cached
 
     def recommend_for_mood(
         self,
@@ -317,7 +308,7 @@ class Recommender:
             genres,
             recs,
             cached,
-            _ms(start),
+            elapsed_ms(start),
             language_note(text),
             wish=read.wish,
             wish_label=read.label,

@@ -18,16 +18,13 @@ from recommender.search.hybrid import FusedHit, FusionParams, hybrid_search
 from recommender.search.tfidf_query import FastTfidf, TfidfQuery
 from recommender.serving.inputs import MAX_SYNOPSIS_CHARS, FilmNotFoundError, InputError, _check_top_k, clean_user_text
 from recommender.serving.results import Recommendation, SimilarResult, recommendation
+from recommender.serving.timing import elapsed_ms
 
 if TYPE_CHECKING:
     from recommender.catalog.film import Film
     from recommender.catalog.lookup import Catalog
 
 TITLE_QUERY_MAX_WORDS = 8  # a synopsis this short that equals a catalog title is that film
-
-
-def _ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000.0
 
 
 class SimilarFilms:
@@ -62,7 +59,7 @@ class SimilarFilms:
         query = self.lexical.query(cleaned)
         hits = self._hybrid(vector, query.scores(), k, frozenset())
         recs = self._similar_recs(hits, query, with_posters)
-        return SimilarResult(cleaned, recs, _ms(start))
+        return SimilarResult(cleaned, recs, elapsed_ms(start))
 
     def to_film(
         self, movie_id: int | None = None, title: str | None = None, top_k: int = 10, with_posters: bool = True
@@ -93,7 +90,7 @@ class SimilarFilms:
         recs = self._similar_recs(hits, lexical, with_posters, extra=[film])
         posters = self._posters([film], with_posters)
         matched = recommendation(film, posters.get(film.movie_id), 1.0, 1.0, "your film")
-        return SimilarResult(query, recs, _ms(start), matched_film=matched)
+        return SimilarResult(query, recs, elapsed_ms(start), matched_film=matched)
 
     def _title_query(self, text: str) -> int | None:
         """Row of the catalog film a short query names exactly (forgiving case/accents/year)."""

@@ -1,4 +1,4 @@
-"""Timing helpers for the benchmarks: calls timed alone, alternately or in rotation, in ms.
+"""Timing helpers: a request's elapsed ms, and the benchmarks' calls timed alone, alternately or in rotation.
 
 Why alternately: this machine's speed drifts by tens of percent within an hour, so two things
 compared are timed call by call in the same run, never in separate runs.
@@ -12,6 +12,11 @@ import time
 from collections.abc import Callable
 
 RECALL_QUERIES = 200  # film queries for recall@10 against exact search
+
+
+def elapsed_ms(start: float) -> float:
+    """Milliseconds since `start` (a time.perf_counter() reading)."""
+    return (time.perf_counter() - start) * 1000.0
 
 
 def peak_rss_mb() -> float:
