@@ -1,4 +1,5 @@
-"""Benchmarks page: run the latency scenarios live and plot them beside the seed's figures."""
+"""Benchmarks page: the latency of the requests this server served (live), and the scenarios
+timed on demand beside the seed's figures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from plotly.subplots import make_subplots
 from recommender import ui
 
 DEFAULT_RUNS = 15  # the CLI uses 50; this keeps a live run around 10-20 s
+LIVE_EVERY_S = 5  # auto-refresh period of the live section, when it is on
 COLOURS = ["#E5484D", "#F5A524", "#F5C518", "#2EC4B6", "#8E6CEF"]
 PLOT_CONFIG = {"displayModeBar": False}
 
@@ -190,15 +192,74 @@ def show_report(report) -> None:
     )
 
 
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} ms"
+
+
+def show_live(rec) -> None:
+    """What this server's Recommender served (every page of every visitor), newest last."""
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.subheader("Live: requests this server served")
+    button.button("Refresh", icon=":material/refresh:", key="live_refresh", width="stretch")
+    records = rec.latency.records()
+    summary = rec.latency.summary()
+    if not records:
+        st.info(
+            "Nothing served yet since this server started. Find films on the **Mood** or **Similar films** "
+            "page, then come back and refresh: every request appears here."
+        )
+        return
+    st.markdown(
+        f"**{summary.count:,}** requests served since this server started, **{summary.per_minute:,.0f}** in the "
+        f"last minute; the last {len(records):,} are plotted."
+    )
+    groups = {(g.kind, g.cached): g for g in summary.groups}
+    columns = iter(st.columns(4))
+    for cached in (False, True):
+        mood = groups.get(("mood", cached))
+        for name, value in (("p50", mood.p50_ms if mood else None), ("p95", mood.p95_ms if mood else None)):
+            next(columns).metric(f"Mood, {'cached' if cached else 'fresh'}: {name}", _ms(value))
+    left, right = st.columns(2)
+    left.plotly_chart(ui.served_timeline_chart(records), key="live_timeline", config=PLOT_CONFIG)
+    right.plotly_chart(ui.served_distribution_chart(records), key="live_distribution", config=PLOT_CONFIG)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "requests": ui.served_label(g.kind, g.cached),
+                    "served": g.count,
+                    "p50 ms": g.p50_ms,
+                    "p95 ms": g.p95_ms,
+                    "mean ms": g.sum_ms / g.count if g.count else None,
+                }
+                for g in summary.groups
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.2f") for c in ("p50 ms", "p95 ms", "mean ms")},
+    )
+    st.caption(
+        "Milliseconds inside the recommender (reading, ranking, posters), as the pages and the API "
+        "serve them; p50 / p95 over the last requests kept. The same figures are on the API's "
+        "`/metrics` (Prometheus) and `/health`. Benchmark runs below are not counted."
+    )
+
+
 st.title("Benchmarks")
 st.caption(
-    "Times the recommendation paths on this server, right now: the seed project's three mood "
-    "paths (uncached with TF-IDF refit, precomputed TF-IDF, emotion cache + precomputed) and our "
-    "synopsis search. Posters are off so only our own code is timed."
+    "Live latency of what this server has served, and, on demand, the recommendation paths timed "
+    "right now: the seed project's three mood paths (uncached with TF-IDF refit, precomputed TF-IDF, "
+    "emotion cache + precomputed) and our synopsis search."
 )
 
 rec = ui.get_recommender()
 if rec is not None:
+    auto = st.toggle(f"Refresh the live figures every {LIVE_EVERY_S} s", key="live_auto")
+    st.fragment(show_live, run_every=LIVE_EVERY_S if auto else None)(rec)
+
+    st.subheader("On demand: time every path now")
+    st.caption("Posters are off so only our own code is timed.")
     runs = st.slider(
         "Runs per scenario",
         5,
@@ -213,7 +274,7 @@ if rec is not None:
 
         st.session_state.pop("bench_report", None)
         bar = st.progress(0.0, text="Warming up…")
-        with ui.friendly_errors("running the benchmarks"):
+        with ui.friendly_errors("running the benchmarks"), rec.latency.paused():  # not served requests
             st.session_state["bench_report"] = run_scenarios(
                 rec,
                 runs=runs,

@@ -1,4 +1,10 @@
-"""Mood page: text in; what was read (emotions, the wish, changeable) and a grid of films out."""
+"""Mood page: text in; what was read (emotions, the wish, changeable) and a grid of films out.
+
+The request lives in the URL (a copied link gives the same list); the session's 👍 / 👎 move
+the next list, and a card's "More like this" opens the Similar films page for that film.
+"""
+
+from dataclasses import replace
 
 import streamlit as st
 
@@ -24,20 +30,36 @@ def _use_example() -> None:
         st.session_state["mood_text"] = choice
 
 
-def _search(rec, request: dict) -> None:
-    """Run the request kept in the session (text, mode, filters, wish, films already shown)."""
-    st.session_state["mood_request"] = request
+def _search(rec, state: ui.MoodState, exclude: list[int], options: ui.MoodOptions) -> None:
+    """Run `state` with the films already shown and the session's feedback; keep it in the
+    session and in the URL (a copied link gives the same list)."""
+    feedback = ui.session_feedback()
+    st.session_state["mood_request"] = {"state": state, "exclude": exclude, "feedback": feedback}
     st.session_state.pop("mood_result", None)
+    params = ui.mood_params(state)
+    ui.sync_url(params)
+    st.session_state["mood_linked"] = ui.parse_mood(params, options)[0]
     with ui.friendly_errors("finding films for your mood"), st.spinner("Reading your mood…"):
         st.session_state["mood_result"] = rec.recommend_for_mood(
-            request["text"],
+            state.text,
             top_k=10,
-            mode=request["mode"],
-            filters=request["filters"],
-            wish=request["wish"],
-            exclude=request["exclude"],
+            mode=state.mode,
+            filters=state.filters(),
+            wish=state.wish,
+            exclude=exclude,
+            liked=feedback.liked,
+            disliked=feedback.disliked,
+            emotion_override=state.emotion,
         )
 
+
+def _more_like(movie_id: int) -> None:
+    """A card's "More like this": the Similar films page for that film (opened on the next run)."""
+    st.session_state["mood_open_similar"] = movie_id
+
+
+if (film_id := st.session_state.pop("mood_open_similar", None)) is not None:
+    st.switch_page("pages/similar.py", query_params={"film": str(film_id)})
 
 st.title("Films for your mood")
 st.caption("Say how you feel in a sentence or two, and what you want from a film, in your own words.")
@@ -47,6 +69,16 @@ rec = ui.get_recommender()
 if rec is not None:
     first_year, last_year, languages = ui.filter_options(rec, len(rec.catalog))
     wishes = ui.wish_options(rec)
+    options = ui.MoodOptions(first_year, last_year, tuple(languages), tuple(wishes), ui.EMOTIONS)
+    linked, ignored = ui.parse_mood(st.query_params.to_dict(), options)
+    if linked.text and linked != st.session_state.get("mood_linked"):  # a shared link: show its list
+        st.session_state["mood_fill"] = linked
+        if note := ui.ignored_note(ignored):
+            st.info(note, icon=":material/link_off:")
+        _search(rec, linked, [], options)
+    if (fill := st.session_state.get("mood_fill")) is not None:  # until the form has shown it (a run can be cut short)
+        for key, value in ui.mood_widgets(fill, options).items():
+            st.session_state[key] = value
     with st.form("mood_form", border=False):
         text = st.text_area(
             "How are you feeling?",
@@ -74,49 +106,46 @@ if rec is not None:
             )
             gems = st.toggle("Hidden gems: less known, still well rated", key="mood_gems", help=ui.HIDDEN_GEMS_HELP)
         submitted = st.form_submit_button("Find films", type="primary", icon=":material/movie:")
+    st.session_state.pop("mood_fill", None)
 
     if submitted:
-        from recommender.serving.service import MoodFilters
+        _search(rec, ui.mood_state(text, mode, years, min_rating, language, gems, options), [], options)
 
-        filters = MoodFilters(
-            year_min=years[0] if years[0] > first_year else None,
-            year_max=years[1] if years[1] < last_year else None,
-            min_rating=min_rating or None,
-            language=None if language == "any" else language,
-            hidden_gems=bool(gems),
-        )
-        st.session_state.pop("mood_wish", None)
-        _search(rec, {"text": text or "", "mode": mode or "match", "filters": filters, "wish": None, "exclude": []})
-
-    result = st.session_state.get("mood_result")
     request = st.session_state.get("mood_request")
+    if request is not None and request["feedback"] != ui.session_feedback():  # a 👍 / 👎 since: re-rank
+        _search(rec, request["state"], request["exclude"], options)
+        request = st.session_state["mood_request"]
+    result = st.session_state.get("mood_result")
     if result is not None and request is not None:
+        state = request["state"]
+        ui.sync_url(ui.mood_params(state))  # back from another page: the URL names this list again
         st.caption(ui.timing_caption(result.elapsed_ms, result.cached))
         if result.note:
             st.info(result.note, icon=":material/translate:")
         read_col, change_col = st.columns([3, 2], vertical_alignment="bottom")
-        read_col.markdown(ui.wish_line(result, wishes))
-        current = result.wish or NO_WISH
-        choice = change_col.selectbox(
-            "Not what you meant? Choose what the films should do",
-            list(wishes),
-            index=list(wishes).index(current) if current in wishes else 0,
-            format_func=wishes.__getitem__,
-            key=f"mood_wish_{current}_{len(request['exclude'])}",
-        )
-        if choice != current:
-            _search(rec, {**request, "wish": choice, "exclude": []})
+        read_col.markdown(ui.wish_line(result, wishes) + "  \n" + ui.emotion_line(result))
+        with change_col:
+            wish, emotion = ui.not_what_i_meant(result, wishes, str(len(request["exclude"])))
+        current, main = result.wish or NO_WISH, ui.main_emotion(result.emotions)
+        if wish != current or (emotion is not None and emotion != main):
+            if wish != current and result.wish_source != "chosen":
+                rec.record_correction("wish", current, wish)
+            if emotion != main and result.emotion_source == "read":
+                rec.record_correction("emotion", main or "", emotion or "")
+            _search(rec, replace(state, wish=wish, emotion=emotion if emotion != main else state.emotion), [], options)
             st.rerun()
         chart_col, genre_col = st.columns([3, 2])
         chart_col.plotly_chart(ui.emotion_chart(result.emotions), key="emotion_chart", config={"displayModeBar": False})
         if result.genres:
             genre_col.plotly_chart(ui.genre_chart(result.genres), key="genre_chart", config={"displayModeBar": False})
+        film_of = ui.film_lookup(rec)
+        ui.feedback_bar(film_of, key="mood_clear_feedback")
         if result.recommendations:
             st.subheader(f"{len(result.recommendations)} films {MODE_TITLES.get(result.mode, '')}")
-            ui.render_cards(result.recommendations, ui.film_lookup(rec))
+            ui.render_cards(result.recommendations, film_of, actions=ui.card_actions("mood", more=_more_like))
             if st.button("Show me others", icon=":material/refresh:", key="mood_others"):
                 shown = request["exclude"] + [r.movie_id for r in result.recommendations]
-                _search(rec, {**request, "exclude": shown})
+                _search(rec, state, shown, options)
                 st.rerun()
             ui.poster_attribution()
         elif request["exclude"]:

@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     be.add_argument("--json", type=Path, help="also write the report here")
     be.add_argument("--runs", type=int, help="runs per scenario")
     be.add_argument("--no-seed", action="store_true", help="skip the seed pipeline (its first run embeds the catalog)")
+    be.add_argument("--scale", action="store_true", help="the scale curve on synthetic catalogs (minutes)")
+    be.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="catalog sizes for --scale, comma-separated (default: %(default)s)",
+    )
 
     f = sub.add_parser("fetch-tmdb", help="fetch films from TMDB (discover + details) into a CSV build reads")
     f.add_argument("--out", type=Path, default=PROJECT_ROOT / "runs" / "tmdb" / "films.csv")
@@ -125,6 +131,10 @@ def _run(args: argparse.Namespace) -> int:
         from recommender.search.encoder_export import main as export_encoder
 
         return export_encoder()
+    if args.command == "bench" and args.scale:
+        from recommender.serving.scale_bench import scale_main
+
+        return scale_main(args.sizes, args.json, args.runs)
     if args.command == "bench":
         from recommender.serving.bench import main as bench
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from recommender.catalog.film import Film
 from recommender.catalog.lookup import Catalog
-from recommender.catalog.store import CATALOG_FILE, read_catalog
+from recommender.catalog.store import CATALOG_FILE, read_catalog, write_catalog
 from recommender.config import get_settings
 from recommender.search.tfidf import TfidfIndex
 from recommender.search.vector_index import DEFAULT_SEED, DEFAULT_TREES, ENGINES, VectorIndex
@@ -48,6 +52,39 @@ class Artifacts:
     @property
     def tone_ids(self) -> tuple[str, ...]:
         return tuple((self.manifest.get("tone") or {}).get("ids") or ())
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def write_artifacts(
+    out: Path,
+    films: list[Film],
+    tfidf: TfidfIndex,
+    vectors: np.ndarray,
+    tones: np.ndarray,
+    manifest: dict,
+    started: float,
+) -> dict[str, int]:
+    """Write every data file, then the manifest (with their sha256 and the build's seconds since
+    `started`), into a temporary folder moved into `out` file by file: a half-written set never
+    looks valid. Returns the size in bytes of each file."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".building-") as tmp_name:
+        tmp = Path(tmp_name)
+        write_catalog(films, tmp / CATALOG_FILE)
+        tfidf.save(tmp / VOCAB_FILE, tmp / MATRIX_FILE)
+        np.save(tmp / EMBEDDINGS_FILE, vectors, allow_pickle=False)
+        np.save(tmp / TONES_FILE, tones, allow_pickle=False)
+        manifest["files"] = {
+            name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in DATA_FILES
+        }
+        manifest["build_seconds"] = round(time.perf_counter() - started, 1)
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        (out / MANIFEST_FILE).unlink(missing_ok=True)
+        for name in DATA_FILES + (MANIFEST_FILE,):
+            os.replace(tmp / name, out / name)
+    return {name: (out / name).stat().st_size for name in DATA_FILES + (MANIFEST_FILE,)}
 
 
 # ---- loading ---------------------------------------------------------------------------------

@@ -5,44 +5,30 @@ Runs in its own process: embedding the corpus needs far more memory than serving
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from recommender.artifacts import (
-    CATALOG_FILE,
-    DATA_FILES,
-    EMBEDDINGS_FILE,
-    FORMAT_VERSION,
-    MANIFEST_FILE,
-    MATRIX_FILE,
-    TONES_FILE,
-    VOCAB_FILE,
-    ArtifactError,
-    load_artifacts,
-)
+from recommender.artifacts import FORMAT_VERSION, ArtifactError, load_artifacts, write_artifacts
 from recommender.catalog.documents import enriched_text, film_document
 from recommender.catalog.film import CatalogError
 from recommender.catalog.lookup import Catalog
 from recommender.catalog.parse import ParseReport
 from recommender.catalog.sources import MovieSources, read_sources
-from recommender.catalog.store import write_catalog
 from recommender.config import get_settings
 from recommender.mood.tone import film_tones
 from recommender.mood.wish import default_wish_table
 from recommender.search.tfidf import fit_tfidf
-from recommender.search.vector_index import DEFAULT_SEED, TREE_CHOICES, choose_engine, engine_reason, tune_index
-from recommender.wheels import WheelError, sha256_file
+from recommender.search.vector_index import DEFAULT_SEED, index_manifest, tune_index
+from recommender.wheels import WheelError
 
 log = logging.getLogger(__name__)
 
@@ -102,81 +88,49 @@ def build(movies_csv: MovieSources = None, out: Path | None = None, progress: bo
     step = time.perf_counter()
     index, tuning = tune_index(stored, seed=DEFAULT_SEED)
     annoy_s = time.perf_counter() - step
-    exact_ms, annoy_ms = round(tuning.exact_ms, 3), round(tuning.annoy_ms, 3)
-    engine = choose_engine(exact_ms, annoy_ms)  # on the recorded figures: the manifest reproduces it
-    log.info("index engine: %s", engine_reason(engine, exact_ms, annoy_ms, tuning.search_k, len(stored)))
+    log.info("index engine: %s", index_manifest(index, tuning, annoy_s)["engine_reason"])
 
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".building-") as tmp_name:
-        tmp = Path(tmp_name)
-        write_catalog(films, tmp / CATALOG_FILE)
-        tfidf.save(tmp / VOCAB_FILE, tmp / MATRIX_FILE)
-        np.save(tmp / EMBEDDINGS_FILE, stored, allow_pickle=False)
-        np.save(tmp / TONES_FILE, tones, allow_pickle=False)
-        files = {name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in DATA_FILES}
-        manifest = {
-            "format": FORMAT_VERSION,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "build_seconds": None,
-            "source": source,
-            "rows": {
-                "read": report.rows_read,
-                "kept": report.rows_kept,
-                "skipped": sum(report.skipped.values()),
-                "skipped_by_reason": report.skipped,
-                "policy": "blank optional values are kept as empty; rows with a missing id, "
-                "title or overview, a garbage value, or a repeated id are skipped",
-            },
-            "columns": report.columns,
-            "tfidf": {
-                "terms": len(tfidf.terms),
-                "nonzeros": int(tfidf.matrix.nnz),
-                "fields": ["overview", "genres", "keywords", "tagline"],
-                "seconds": round(tfidf_s, 2),
-            },
-            "embeddings": {
-                "text": "Genre: ... Year: ... Title: ... Overview: ...",
-                "dtype": "float16",
-                "shape": list(stored.shape),
-                "seconds": round(embed_s, 1),
-            },
-            "tone": {
-                "ids": list(wishes.tone_ids),
-                "adjectives": [t.adjective for t in wishes.tones.values()],
-                "wishes_version": wishes.version,
-                "text": "Tagline. Keywords: ... Overview (mood.tone.tone_text)",
-                "method": "per tone: mean of the best 3 descriptor cosines, z-scored over the catalog",
-                "dtype": "float16",
-                "seconds": round(tone_s, 1),
-            },
-            "encoder": encoder_files().describe(),
-            "annoy": {
-                "metric": "angular",
-                "n_trees": index.n_trees,
-                "tree_choices": list(TREE_CHOICES),
-                "seed": index.seed,
-                "search_k": tuning.search_k,
-                "recall_at_10": tuning.recall_at_10,
-                "tuning_queries": tuning.n_queries,
-                "recall_curve": tuning.curve,
-                "query_ms_annoy": annoy_ms,
-                "query_ms_exact": exact_ms,
-                "engine": engine,
-                "engine_reason": engine_reason(engine, exact_ms, annoy_ms, tuning.search_k, len(stored)),
-                "seconds": round(annoy_s, 2),
-                "built_at_load": True,
-            },
-            "packages": _package_versions(),
-            "files": files,
-        }
-        seconds = time.perf_counter() - started
-        manifest["build_seconds"] = round(seconds, 1)
-        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        (out / MANIFEST_FILE).unlink(missing_ok=True)  # a half-replaced set never looks valid
-        for name in DATA_FILES + (MANIFEST_FILE,):
-            os.replace(tmp / name, out / name)
-    sizes = {name: (out / name).stat().st_size for name in DATA_FILES + (MANIFEST_FILE,)}
-    return BuildResult(out, report, seconds, sizes, manifest)
+    manifest: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": None,
+        "source": source,
+        "rows": {
+            "read": report.rows_read,
+            "kept": report.rows_kept,
+            "skipped": sum(report.skipped.values()),
+            "skipped_by_reason": report.skipped,
+            "policy": "blank optional values are kept as empty; rows with a missing id, "
+            "title or overview, a garbage value, or a repeated id are skipped",
+        },
+        "columns": report.columns,
+        "tfidf": {
+            "terms": len(tfidf.terms),
+            "nonzeros": int(tfidf.matrix.nnz),
+            "fields": ["overview", "genres", "keywords", "tagline"],
+            "seconds": round(tfidf_s, 2),
+        },
+        "embeddings": {
+            "text": "Genre: ... Year: ... Title: ... Overview: ...",
+            "dtype": "float16",
+            "shape": list(stored.shape),
+            "seconds": round(embed_s, 1),
+        },
+        "tone": {
+            "ids": list(wishes.tone_ids),
+            "adjectives": [t.adjective for t in wishes.tones.values()],
+            "wishes_version": wishes.version,
+            "text": "Tagline. Keywords: ... Overview (mood.tone.tone_text)",
+            "method": "per tone: mean of the best 3 descriptor cosines, z-scored over the catalog",
+            "dtype": "float16",
+            "seconds": round(tone_s, 1),
+        },
+        "encoder": encoder_files().describe(),
+        "annoy": index_manifest(index, tuning, annoy_s),
+        "packages": _package_versions(),
+    }
+    sizes = write_artifacts(out, films, tfidf, stored, tones, manifest, started)
+    return BuildResult(out, report, float(manifest["build_seconds"]), sizes, manifest)
 
 
 def build_main(movies_csv: MovieSources = None, out: Path | None = None) -> int:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGION = "US"
+_REGION = re.compile(r"^[A-Za-z]{2}$")
+
+
+def parse_region(value: object) -> str | None:
+    """An ISO 3166-1 alpha-2 country code, uppercased ("gb" -> "GB"); None when it isn't one."""
+    if not isinstance(value, str) or not _REGION.match(value.strip()):
+        return None
+    return value.strip().upper()
 
 
 def _secret(name: str) -> str | None:
@@ -45,6 +56,8 @@ class Settings:
     tmdb_image_base: str = "https://image.tmdb.org/t/p/w342"
     tmdb_timeout_s: float = 3.0
     onnx_threads: int = 2
+    region: str = DEFAULT_REGION  # REELMOOD_REGION: the country whose watch providers are shown
+    region_from_env: bool = False  # REELMOOD_REGION set it (then it wins over the browser's locale)
 
     @property
     def posters_enabled(self) -> bool:
@@ -53,6 +66,11 @@ class Settings:
 
 def get_settings() -> Settings:
     env = os.environ.get
+    region = parse_region(env("REELMOOD_REGION", ""))
+    if env("REELMOOD_REGION") and region is None:
+        logging.getLogger(__name__).warning(
+            "REELMOOD_REGION is not a two-letter country code; using %s", DEFAULT_REGION
+        )
     return Settings(
         artifacts_dir=Path(env("REELMOOD_ARTIFACTS", str(Settings.artifacts_dir))),
         emotion_model=env("EMOTION_MODEL", Settings.emotion_model),
@@ -65,4 +83,6 @@ def get_settings() -> Settings:
         tmdb_image_base=env("TMDB_IMAGE_BASE", Settings.tmdb_image_base).rstrip("/"),
         tmdb_timeout_s=float(env("TMDB_TIMEOUT", str(Settings.tmdb_timeout_s))),
         onnx_threads=int(env("REELMOOD_THREADS", str(Settings.onnx_threads))),
+        region=region or DEFAULT_REGION,
+        region_from_env=region is not None,
     )

@@ -248,6 +248,7 @@ def _redact_urllib3_logs() -> None:
 
 def new_session(pool_size: int, purpose: str = "catalog fetch") -> requests.Session:
     """A pooled session for TMDB; retries are ours (Retry-After, back-off), never urllib3's."""
+    _redact_urllib3_logs()  # whoever sends the key: urllib3's DEBUG request lines must not show it
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
     session.mount("https://", adapter)

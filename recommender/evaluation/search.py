@@ -18,7 +18,7 @@ import numpy as np
 
 from recommender.config import PROJECT_ROOT
 from recommender.search.hybrid import DEFAULT_ALPHA, DEFAULT_POOL, FusionParams, hybrid_search, top_rows
-from recommender.search.tfidf_query import FastTfidf
+from recommender.search.tfidf_query import FastTfidf, SparseScores
 
 DEV_SET = PROJECT_ROOT / "eval" / "synopsis_dev.json"
 RESULTS_JSON = PROJECT_ROOT / "eval" / "search_results.json"
@@ -43,7 +43,7 @@ class Query:
     """Everything a ranking needs about one query, computed once."""
 
     vector: np.ndarray
-    lexical: np.ndarray
+    lexical: SparseScores
     exclude: frozenset[int]
     dense: list[tuple[int, float]]  # ANN hits (exactly re-ranked), DEPTH deep
 
@@ -71,7 +71,7 @@ class Evaluator:
             else np.stack([self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
         )
 
-    def _query(self, vector: np.ndarray, lexical: np.ndarray, exclude: frozenset[int]) -> Query:
+    def _query(self, vector: np.ndarray, lexical: SparseScores, exclude: frozenset[int]) -> Query:
         dense = self.index.search(vector, DEPTH, exclude_rows=exclude)
         return Query(vector, lexical, exclude, dense)
 
@@ -79,10 +79,12 @@ class Evaluator:
         from recommender.serving.inputs import MAX_SYNOPSIS_CHARS, clean_user_text
 
         cleaned = clean_user_text(text, MAX_SYNOPSIS_CHARS, "synopsis")
-        return self._query(self.encoder.encode_one(cleaned), self.lexical_index.query(cleaned).scores(), frozenset())
+        return self._query(
+            self.encoder.encode_one(cleaned), self.lexical_index.query(cleaned).sparse_scores(), frozenset()
+        )
 
     def film_query(self, row: int) -> Query:
-        return self._query(self.vectors[row], self.lexical_index.row_query(row).scores(), frozenset({row}))
+        return self._query(self.vectors[row], self.lexical_index.row_query(row).sparse_scores(), frozenset({row}))
 
     # -- rankers --------------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ class Evaluator:
 
     @staticmethod
     def lexical(q: Query) -> list[int]:
-        return top_rows(q.lexical, DEPTH, q.exclude).tolist()
+        return top_rows(q.lexical.dense(), DEPTH, q.exclude).tolist()
 
     def hybrid(self, params: FusionParams) -> Ranker:
         def rank(q: Query) -> list[int]:

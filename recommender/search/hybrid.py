@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recommender.search.tfidf_query import SparseScores
+
 DEFAULT_ALPHA = 0.6
 DEFAULT_POOL = 20  # 20, 50 and 100 score the same on the dev set; 20 is the cheapest
 
@@ -50,16 +52,14 @@ def top_rows(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndar
 
 
 def candidate_pool(
-    dense_hits: list[tuple[int, float]], lexical: np.ndarray, pool: int, exclude: Iterable[int] = ()
+    dense_hits: list[tuple[int, float]], lexical: SparseScores, pool: int, exclude: Iterable[int] = ()
 ) -> np.ndarray:
-    """Union of the dense side's hits and the lexical side's top `pool` rows."""
+    """Union of the dense side's hits and the lexical side's top `pool` rows (a zero TF-IDF
+    score proposes nothing)."""
     excluded = set(exclude)
     rows = [r for r, _ in dense_hits if r not in excluded]
-    lex_rows = top_rows(lexical, pool, excluded)
-    if lexical.size and lex_rows.size:
-        lex_rows = lex_rows[lexical[lex_rows] > 0]  # a zero TF-IDF score proposes nothing
     seen = set(rows)
-    rows.extend(int(r) for r in lex_rows if int(r) not in seen)
+    rows.extend(int(r) for r in lexical.top(pool, excluded) if int(r) not in seen)
     return np.asarray(rows, dtype=np.int64)
 
 
@@ -84,7 +84,7 @@ def fuse(rows: np.ndarray, cosine: np.ndarray, lexical: np.ndarray, alpha: float
 
 def hybrid_search(
     query_vector: np.ndarray,
-    lexical: np.ndarray,
+    lexical: SparseScores,
     dense_search: Callable[[np.ndarray, int, frozenset[int]], list[tuple[int, float]]],
     vectors: Callable[[np.ndarray], np.ndarray],
     k: int,
@@ -102,4 +102,4 @@ def hybrid_search(
     if rows.size == 0:
         return []
     cosine = vectors(rows) @ np.asarray(query_vector, dtype=np.float32)
-    return fuse(rows, cosine, lexical[rows], params.alpha, k)
+    return fuse(rows, cosine, lexical.at(rows), params.alpha, k)

@@ -9,6 +9,7 @@ CSC arrays (same numbers, a fraction of the time).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -48,18 +49,29 @@ class TfidfQuery:
     def empty(self) -> bool:
         return self.cols.size == 0
 
-    def scores(self) -> np.ndarray:
-        """Cosine to every film row, shape (n,), float32 (rows are L2-normalised).
-
-        All query columns are gathered in one pass and summed per row with bincount: ~4x faster
-        than a loop over the ~30 columns of a synopsis (0.04 vs 0.17 ms)."""
+    def _postings(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row, weight × value) of every entry of every query column, column after column:
+        all columns gathered in one pass (~4x faster than a loop over a synopsis' ~30 columns)."""
         ix = self.index
         starts = ix._col_ptr[self.cols]
         lengths = ix._col_ptr[self.cols + 1] - starts
-        # positions in the CSC arrays of every entry of every query column, column after column
         offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
-        contributions = ix._col_data[offsets] * np.repeat(self.weights.astype(np.float32), lengths)
-        return np.bincount(ix._col_rows[offsets], weights=contributions, minlength=ix.n_rows).astype(np.float32)
+        return ix._col_rows[offsets], ix._col_data[offsets] * np.repeat(self.weights.astype(np.float32), lengths)
+
+    def scores(self) -> np.ndarray:
+        """Cosine to every film row, shape (n,), float32 (rows are L2-normalised)."""
+        rows, contributions = self._postings()
+        return np.bincount(rows, weights=contributions, minlength=self.index.n_rows).astype(np.float32)
+
+    def sparse_scores(self) -> SparseScores:
+        """The same cosines for the films that share a word only: the cost follows the query's
+        postings, not the catalog (a million films cost what their matching rows cost)."""
+        rows, contributions = self._postings()
+        if rows.size == 0:
+            return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), self.index.n_rows)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        values = np.bincount(inverse, weights=contributions, minlength=unique.size).astype(np.float32)
+        return SparseScores(unique.astype(np.int64), values, self.index.n_rows)
 
     @cached_property
     def _weight_of(self) -> dict[int, float]:
@@ -79,3 +91,37 @@ class TfidfQuery:
         ]
         shared.sort()
         return [self.index._display[c] for _, c in shared[:n]]
+
+
+@dataclass(frozen=True)
+class SparseScores:
+    """Scores of the rows that have one (sorted rows, their values); every other row scores 0."""
+
+    rows: np.ndarray  # sorted, unique
+    values: np.ndarray
+    n_rows: int
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """The scores of `rows` (0 where a row has none)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.rows.size == 0:
+            return np.zeros(rows.size, dtype=np.float32)
+        pos = np.minimum(np.searchsorted(self.rows, rows), self.rows.size - 1)
+        return np.where(self.rows[pos] == rows, self.values[pos], np.float32(0.0)).astype(np.float32)
+
+    def top(self, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
+        """Rows of the k highest positive scores, best first (ties: lower row), skipping `exclude`."""
+        excluded = np.fromiter((int(r) for r in exclude), dtype=np.int64)
+        keep = (self.values > 0) & ~np.isin(self.rows, excluded)
+        rows, values = self.rows[keep], self.values[keep]
+        k = max(0, min(k, rows.size))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        part = np.argpartition(-values, k - 1)[:k] if k < rows.size else np.arange(rows.size)
+        return rows[part[np.lexsort((rows[part], -values[part]))]]
+
+    def dense(self) -> np.ndarray:
+        """The (n_rows,) array."""
+        out = np.zeros(self.n_rows, dtype=np.float32)
+        out[self.rows] = self.values
+        return out

@@ -3,6 +3,7 @@
 Endpoints are plain `def`, so FastAPI runs the blocking model calls in its worker threads and
 the event loop stays free. Every error is JSON with a readable `message`: validation 422,
 unknown film 404, oversized body 413, anything unexpected 500 (no internals leaked).
+`GET /metrics` counts and times the requests served (Prometheus text; `/health` has it as JSON).
 Build with `create_app(recommender)`; `serve()` runs it with uvicorn.
 """
 
@@ -11,39 +12,109 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recommender import __version__
-from recommender.serving.inputs import MAX_MOOD_CHARS, MAX_SYNOPSIS_CHARS, MAX_TOP_K, FilmNotFoundError, InputError
+from recommender.serving.inputs import (
+    MAX_MOOD_CHARS,
+    MAX_OFFSET,
+    MAX_SYNOPSIS_CHARS,
+    MAX_TOP_K,
+    FilmNotFoundError,
+    InputError,
+    text_pattern,
+    wish_choices,
+)
+from recommender.serving.latency_log import PROMETHEUS_CONTENT_TYPE, LatencySummary, prometheus_text
 from recommender.serving.service import MoodFilters, Recommendation, Recommender
+from recommender.serving.watch import JUSTWATCH_CREDIT, Provider, WatchInfo
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # the longest valid body is ~5,000 chars of synopsis
+MAX_TITLE_CHARS = 300
 
 
 # ---- request / response models --------------------------------------------------------------
+#
+# The schema states what the server enforces, so a client (or a schema fuzzer) can trust it:
+# numbers and booleans are strict (no "5" for 5), text must have a letter or a symbol (the
+# server's own check, `text_pattern()`: stated in the schema, enforced with the friendlier message
+# of `clean_user_text`), "exactly one of" is a `oneOf`, wishes are an enum.
+
+TEXT_RULE = "; must contain a letter, or a symbol such as an emoji (HTML markup is removed first)"
 
 
-class RecommendRequest(BaseModel):
+def _integral(value: Any) -> Any:
+    """5.0 is an integer in JSON Schema (and so to the schema's readers); "5" and true are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# JSON Schema's integer, exactly; a bounded optional one carries its bounds inside (or pydantic
+# writes them into the schema as "ge"/"le", which JSON Schema does not know)
+JsonInt = Annotated[int, Field(strict=True), BeforeValidator(_integral)]
+TmdbIdIn = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1), BeforeValidator(_integral)]
+YearIn = Annotated[int, Field(strict=True, ge=1870, le=2100), BeforeValidator(_integral)]
+VotesIn = Annotated[int, Field(strict=True, ge=0, le=10**8), BeforeValidator(_integral)]
+
+
+def _text(example: str) -> dict[str, Any]:
+    """The server's letter-or-symbol rule, in the schema only: `clean_user_text` enforces it."""
+    return {"pattern": text_pattern(), "examples": [example]}
+
+
+def _exactly_one_of(*names: str) -> dict[str, Any]:
+    """JSON Schema for 'exactly one of these fields is given and not null'."""
+    return {
+        "oneOf": [
+            {
+                "required": [name],
+                "properties": {n: {"not": {"type": "null"}} if n == name else {"type": "null"} for n in names},
+            }
+            for name in names
+        ]
+    }
+
+
+class WatchFlags(BaseModel):
+    """Opt-in trailers and where to watch (TMDB calls per film: off by default, so the default stays fast)."""
+
+    watch: bool = Field(False, strict=True, description="add each film's trailer_url and providers")
+    region: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="country for the providers (ISO 3166-1 alpha-2, e.g. 'GB'); default: the server's REELMOOD_REGION",
+    )
+
+
+class RecommendRequest(WatchFlags):
     """Exactly one of synopsis, tmdb_id, title."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_exactly_one_of("synopsis", "tmdb_id", "title"))
     synopsis: str | None = Field(
         None,
         min_length=10,
         max_length=MAX_SYNOPSIS_CHARS,
-        description="A plot description, official or in your own words",
+        description="A plot description, official or in your own words" + TEXT_RULE,
+        json_schema_extra=_text("a retired spy hunts the men who kidnapped his daughter in paris"),
     )
-    tmdb_id: int | None = Field(None, ge=1, le=2**31 - 1, description="A catalog film's TMDB id")
-    title: str | None = Field(None, min_length=1, max_length=300, description="A catalog film's title (forgiving)")
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K)
+    tmdb_id: TmdbIdIn | None = Field(None, description="A catalog film's TMDB id")
+    title: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TITLE_CHARS,
+        description="A catalog film's title (forgiving)" + TEXT_RULE,
+        json_schema_extra=_text("Toy Story"),
+    )
+    top_k: JsonInt = Field(10, ge=1, le=MAX_TOP_K)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> RecommendRequest:
@@ -54,13 +125,15 @@ class RecommendRequest(BaseModel):
 
 
 class FiltersIn(BaseModel):
+    """Filters of the mood list. year_min must not be after year_max (JSON Schema cannot compare two fields)."""
+
     model_config = ConfigDict(extra="forbid")
-    year_min: int | None = Field(None, ge=1870, le=2100)
-    year_max: int | None = Field(None, ge=1870, le=2100)
-    min_rating: float | None = Field(None, ge=0, le=10)
-    min_votes: int | None = Field(None, ge=0, le=10**8)
+    year_min: YearIn | None = Field(None, description="not after year_max")
+    year_max: YearIn | None = None
+    min_rating: float | None = Field(None, ge=0, le=10, strict=True)
+    min_votes: VotesIn | None = None
     language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}$", description="original language, e.g. 'en'")
-    hidden_gems: bool = Field(False, description="less known films that are still well rated")
+    hidden_gems: bool = Field(False, strict=True, description="less known films that are still well rated")
 
     @model_validator(mode="after")
     def _years_in_order(self) -> FiltersIn:
@@ -69,23 +142,44 @@ class FiltersIn(BaseModel):
         return self
 
 
-class MoodRequest(BaseModel):
+class MoodRequest(WatchFlags):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(..., min_length=1, max_length=MAX_MOOD_CHARS, description="How you feel, in your words")
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K)
+    text: str = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_MOOD_CHARS,
+        description="How you feel, in your words" + TEXT_RULE,
+        json_schema_extra=_text("I had an awful day and I just want to laugh"),
+    )
+    top_k: JsonInt = Field(10, ge=1, le=MAX_TOP_K)
     mode: Literal["match", "lift"] = "match"
     filters: FiltersIn | None = None
     wish: str | None = Field(
         None,
         pattern=r"^[a-z]{2,20}$",
         description="what the films should do: omit to read it from the text, 'none' to let the mode "
-        "decide, or a wish id (laugh, cry, scare, thrill, romance, light, think, inspire, wonder, calm, real, kids)",
+        "decide, or a wish id",
+        json_schema_extra={"enum": [*wish_choices(), None]},
     )
-    exclude: list[int] = Field(
+    exclude: list[JsonInt] = Field(
         default_factory=list, max_length=500, description="TMDB ids already shown (for 'show me others')"
     )
-    offset: int = Field(0, ge=0, le=200, description="skip this many of the best films")
+    offset: JsonInt = Field(0, ge=0, le=MAX_OFFSET, description="skip this many of the best films")
     ranking: Literal["default", "baseline"] = Field("default", description="'baseline': the ranking before wishes")
+
+
+class ProviderOut(BaseModel):
+    name: str
+    logo_url: str | None = None
+
+
+class ProvidersOut(BaseModel):
+    region: str = Field(..., description="the country these offers are for")
+    link: str | None = Field(None, description="TMDB's page of every offer for the film there")
+    flatrate: list[ProviderOut] = Field(default_factory=list, description="streaming with a subscription")
+    rent: list[ProviderOut] = Field(default_factory=list)
+    buy: list[ProviderOut] = Field(default_factory=list)
+    credit: str = Field(default=JUSTWATCH_CREDIT, description="the attribution TMDB asks for with providers")
 
 
 class FilmOut(BaseModel):
@@ -99,6 +193,8 @@ class FilmOut(BaseModel):
     poster_url: str | None = Field(None, description="TMDB poster URL, or null")
     reason: str
     tone: list[str] = Field(default_factory=list, description="the film's strongest tones, e.g. ['tender', 'sad']")
+    trailer_url: str | None = Field(None, description="YouTube trailer (with watch: true), or null")
+    providers: ProvidersOut | None = Field(None, description="where to watch in the region (with watch: true), or null")
 
 
 class RecommendResponse(BaseModel):
@@ -128,15 +224,63 @@ class MoodResponse(BaseModel):
     wish: WishOut = Field(default_factory=lambda: WishOut())
 
 
-class ErrorOut(BaseModel):
-    error: str
+class ErrorDetail(BaseModel):
+    field: str = Field(..., description="'top_k', 'filters.year_min', or 'body'")
+    type: str = Field(..., description="the validator's error type, e.g. 'less_than_equal'")
     message: str
-    details: list[dict[str, Any]] | None = None
 
 
-def _film_out(rec: Recommendation) -> FilmOut:
+class ErrorOut(BaseModel):
+    """Every error answer: a code word, a sentence for people, and (validation) one detail per field."""
+
+    error: str = Field(..., description="'invalid_request', 'invalid_input', 'not_found', 'too_large', ...")
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class LoadingOut(BaseModel):
+    status: Literal["loading"]
+
+
+class IndexOut(BaseModel):
+    name: str
+    version: str
+    description: str
+    links: dict[str, str] = Field(..., description="where to go next: docs, health, metrics, the endpoints")
+
+
+class ModelsOut(BaseModel):
+    emotion: str
+    emotion_model_id: str
+    encoder: bool
+
+
+class HealthOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: Literal["ok"]
+    version: str
+    catalog_size: int
+    models: ModelsOut
+    cache: dict[str, Any]
+    posters_enabled: bool
+    index: dict[str, Any]
+    latency: LatencySummary = Field(..., description="the requests this process served (as /metrics)")
+
+
+def _film_out(rec: Recommendation, watch: WatchInfo | None = None) -> FilmOut:
     poster = rec.poster_url if rec.poster_url and rec.poster_url.startswith("http") else None
+    providers = None
+    if watch is not None and watch.has_providers:
+
+        def out(kind: tuple[Provider, ...]) -> list[ProviderOut]:
+            return [ProviderOut(name=p.name, logo_url=p.logo_url) for p in kind]
+
+        providers = ProvidersOut(
+            region=watch.region, link=watch.link, flatrate=out(watch.flatrate), rent=out(watch.rent), buy=out(watch.buy)
+        )
     return FilmOut(
+        trailer_url=watch.trailer_url if watch is not None else None,
+        providers=providers,
         movie_id=rec.movie_id,
         similarity_score=rec.similarity_score,
         score=rec.score,
@@ -148,6 +292,11 @@ def _film_out(rec: Recommendation) -> FilmOut:
         reason=rec.reason,
         tone=list(rec.tone),
     )
+
+
+def _watch_for(r: Recommender, flags: WatchFlags, recs: list[Recommendation]) -> dict[int, WatchInfo]:
+    """Trailers and providers when the request asked for them; {} otherwise (no TMDB calls)."""
+    return r.watch_info([x.movie_id for x in recs], flags.region) if flags.watch else {}
 
 
 # ---- errors ---------------------------------------------------------------------------------
@@ -253,12 +402,15 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return _error(500, "internal_error", "something went wrong on our side; please try again")
 
-    errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (404, 413, 422)}
+    def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+        return {code: {"model": ErrorOut} for code in (*codes, 413, 422, 500)}
+
+    loading: dict[int | str, dict[str, Any]] = {503: {"model": LoadingOut, "description": "still loading"}}
 
     @app.post(
         "/api/v1/recommend",
         response_model=RecommendResponse,
-        responses=errors,
+        responses=errors(404),
         summary="Films similar to a synopsis or to a catalog film",
     )
     def recommend(body: RecommendRequest) -> RecommendResponse:
@@ -267,7 +419,8 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             result = r.similar_to_synopsis(body.synopsis, top_k=body.top_k)
         else:
             result = r.similar_to_film(movie_id=body.tmdb_id, title=body.title, top_k=body.top_k)
-        films = [_film_out(x) for x in result.recommendations]
+        watch = _watch_for(r, body, result.recommendations)
+        films = [_film_out(x, watch.get(x.movie_id)) for x in result.recommendations]
         matched = _film_out(result.matched_film) if result.matched_film else None
         return RecommendResponse(
             query=result.query,
@@ -280,7 +433,7 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
     @app.post(
         "/api/v1/mood",
         response_model=MoodResponse,
-        responses=errors,
+        responses=errors(),
         summary="Films for how you feel (match or lift the mood)",
     )
     def mood(body: MoodRequest) -> MoodResponse:
@@ -295,7 +448,8 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             offset=body.offset,
             ranking=body.ranking,
         )
-        films = [_film_out(x) for x in result.recommendations]
+        watch = _watch_for(rec(), body, result.recommendations)
+        films = [_film_out(x, watch.get(x.movie_id)) for x in result.recommendations]
         return MoodResponse(
             mode=result.mode,
             emotions=result.emotions,
@@ -308,7 +462,7 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             wish=WishOut(id=result.wish, label=result.wish_label, source=result.wish_source, avoid=list(result.avoid)),
         )
 
-    @app.get("/", summary="What this API is and where to go next")
+    @app.get("/", response_model=IndexOut, summary="What this API is and where to go next")
     def index() -> dict[str, Any]:
         return {
             "name": "Reelmood API",
@@ -319,12 +473,18 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
                 "redoc": "/redoc",
                 "openapi": "/openapi.json",
                 "health": "/health",
+                "metrics": "/metrics",
                 "mood": "/api/v1/mood",
                 "recommend": "/api/v1/recommend",
             },
         }
 
-    @app.get("/health", summary="Models loaded, cache backend and state, catalog size")
+    @app.get(
+        "/health",
+        response_model=HealthOut,
+        responses=loading,
+        summary="Models loaded, cache backend and state, catalog size, latency of the requests served",
+    )
     def health() -> Any:
         r = rec()
         if r is None:
@@ -342,7 +502,23 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
             "cache": asdict(status.cache),
             "posters_enabled": status.posters_enabled,
             "index": status.index,
+            "latency": asdict(r.latency.summary()),
         }
+
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format"},
+            503: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "still loading"},
+        },
+        summary="Requests served and their latency, in Prometheus text format (for scraping)",
+    )
+    def metrics() -> Any:
+        r = rec()
+        if r is None:
+            return PlainTextResponse("loading\n", status_code=503)
+        return PlainTextResponse(prometheus_text(r.latency.summary()), media_type=PROMETHEUS_CONTENT_TYPE)
 
     return app
 

@@ -303,6 +303,19 @@ class TTLCache:
                 self._fail(exc)
         _LOCAL.set(full, raw, ttl)
 
+    def increment(self, key: str) -> int | None:
+        """Add 1 to the counter under `key` (kept without a TTL) on a configured Redis (REDIS_URL)
+        only, never in-process or embedded, where a count dies with the process; the new count,
+        or None when nothing was counted (no Redis, or it is down)."""
+        link = self._usable_link() if self.primary == BACKEND_REDIS else None
+        if link is None:
+            return None
+        try:
+            return int(link.client.incr(self._key(key)))
+        except _redis_errors() as exc:
+            self._fail(exc)
+            return None
+
     def stats(self) -> CacheStats:
         with self._lock:
             hits, misses, errors = self._hits, self._misses, self._errors

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from typing import Any
 
@@ -55,6 +57,34 @@ def _emoji_words(text: str) -> str:
     return "".join(out)
 
 
+WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "No", "So"})
+
+
+@functools.cache
+def text_pattern() -> str:
+    """What `clean_user_text` asks of a text, as a JSON Schema (ECMA-262) pattern: one character
+    that is a letter of any script (Python's [^\\W\\d_]: letters and letter-like numerals such as
+    '½') or a symbol, which is read as its name ('😭' -> 'sad'); U+FFFD (undecodable bytes) is not.
+
+    Spelled out as ranges of code points from this Python's Unicode database, so the pattern is
+    the server's own rule (checked over every code point in the tests): `\\p{...}` classes are
+    read differently by different regex engines. Not expressible: letters inside HTML tags or
+    entities, which are removed before the check.
+    """
+    ranges: list[tuple[int, int]] = []
+    for cp in range(sys.maxunicode + 1):
+        if cp != 0xFFFD and unicodedata.category(chr(cp)) in WORD_CATEGORIES:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+
+    def char(cp: int) -> str:  # \uXXXX reads the same everywhere; astral code points stay literal
+        return f"\\u{cp:04X}" if cp <= 0xFFFF else chr(cp)
+
+    return "[" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]"
+
+
 def clean_user_text(text: Any, max_chars: int, what: str) -> str:
     """Readable text from anything a user can send: HTML/control chars out, emoji named, cut.
 
@@ -85,6 +115,13 @@ def language_note(text: str) -> str | None:
     if len(words) >= 4 and not any(w in STOP_WORDS or w in ("i", "im") for w in words):
         return NOT_ENGLISH_NOTE
     return None
+
+
+def wish_choices() -> tuple[str, ...]:
+    """What a request may name as its wish: "none" (the mode decides) or a wish id of the table."""
+    from recommender.mood.wish import default_wish_table
+
+    return ("none", *default_wish_table().wishes)
 
 
 def _check_top_k(top_k: int) -> int:

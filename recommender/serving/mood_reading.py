@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,7 +59,9 @@ class MoodReader:
         self.dim = int(getattr(encoder, "dim", 384)) if encoder is not None else 0
 
     def read(self, text: str, use_cache: bool = True) -> tuple[MoodReading, bool]:
-        """(reading, came from the cache)."""
+        """(reading, came from the cache). Through the cache, a fresh reading is returned as it will
+        be read back (its vector rounded as stored), so the same request gives the same list
+        whether it is the first or a later one (a shared link opened elsewhere)."""
         key = normalize_text(text)
         if use_cache:
             hit = self._from_cache(self.cache.get_json(key))
@@ -68,6 +70,8 @@ class MoodReader:
         reading = self.compute(text)
         if use_cache:
             self.store(text, reading)
+            if reading.vector is not None:
+                reading = replace(reading, vector=_unpack(_pack(reading.vector), reading.vector.shape[-1]))
         return reading, False
 
     def store(self, text: str, reading: MoodReading) -> None:

@@ -40,6 +40,7 @@ class MoodResult:
     wish_source: str | None = None  # "read" from the text, or "chosen" by the person
     avoid: tuple[str, ...] = ()  # wishes the text rejects ("nothing scary")
     ranking: str = "default"  # or "baseline" (the ranking before wishes and tones)
+    emotion_source: str = "read"  # "read" by the model, or "chosen" by the person (all weight on one)
 
 
 @dataclass(frozen=True)

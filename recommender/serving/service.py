@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommender.config import Settings, get_settings
+from recommender.config import Settings, get_settings, parse_region
+from recommender.emotion.labels import LABELS
 from recommender.mood.content_words import content_words
+from recommender.mood.feedback import FeedbackWeights, feedback_scores
 from recommender.mood.genre_table import MODES, MoodTable, default_table, top_emotions
 from recommender.mood.rank import FilmTable, MoodFilters, RankedFilm, rank_mood
 from recommender.mood.ranking import FilmSignals, RankWeights, hubness, rank_for_mood
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     from recommender.emotion.classifier import EmotionClassifier
     from recommender.serving.cache import TTLCache
     from recommender.serving.posters import PosterService
+    from recommender.serving.watch import WatchInfo, WatchService
+from recommender.serving.corrections import NAMESPACE as CORRECTIONS
+from recommender.serving.corrections import CorrectionCounter
 from recommender.serving.inputs import (
     MAX_MOOD_CHARS,
     MAX_SYNOPSIS_CHARS,
@@ -48,8 +53,9 @@ from recommender.serving.inputs import (
     clean_user_text,
     language_note,
 )
+from recommender.serving.latency_log import LatencyLog
 from recommender.serving.results import MoodResult, Recommendation, ServiceStatus, SimilarResult, recommendation
-from recommender.serving.similar import SimilarFilms
+from recommender.serving.similar import Feedback, SimilarFilms
 from recommender.serving.timing import elapsed_ms
 
 log = logging.getLogger(__name__)
@@ -91,6 +97,9 @@ class Recommender:
         fusion: FusionParams = FusionParams(),
         wishes: WishTable | None = None,
         rank_weights: RankWeights = RankWeights(),
+        feedback_weights: FeedbackWeights = FeedbackWeights(),
+        corrections: TTLCache | None = None,
+        watch: WatchService | None = None,
     ) -> None:
         self.artifacts = artifacts
         self.catalog: Catalog = artifacts.catalog
@@ -101,11 +110,15 @@ class Recommender:
         self.encoder = encoder
         self.emotion_cache = emotion_cache
         self.posters = posters
+        self.watch = watch  # trailers and where to watch (TMDB); None: off
         self.mood_table = mood_table or default_table()
         self.fusion = fusion
         self.films = FilmTable(self.catalog)
         self.wishes = wishes or default_wish_table()
         self.rank_weights = rank_weights
+        self.feedback_weights = feedback_weights
+        self.corrections = CorrectionCounter(corrections)  # "not what I meant", counted on a configured Redis only
+        self.latency = LatencyLog()  # the requests this process served (Benchmarks page, /metrics)
         self._targets: dict[tuple, MoodTarget] = {}
         reader = WishReader(self.wishes, encoder.encode) if encoder is not None else None
         self.reader = MoodReader(emotion, encoder, reader, emotion_cache)
@@ -120,7 +133,7 @@ class Recommender:
         self.similar = SimilarFilms(
             self.catalog, encoder, self.lexical, self.index, self._vectors, fusion, self._posters
         )
-        self.signals = FilmSignals(self.films, *self._tones(), vectors, hub)
+        self.signals = FilmSignals(self.films, *self._tones(), vectors, hub, nearest=self.index.search)
         idf = np.asarray(self.tfidf.idf, dtype=np.float64)
         # a word in more than COMMON_SHARE of the films is too common to match literally
         common_idf = np.log((1 + len(self.catalog)) / (1 + COMMON_SHARE * len(self.catalog))) + 1
@@ -142,8 +155,9 @@ class Recommender:
         from recommender.artifacts import load_artifacts
         from recommender.emotion.classifier import load_emotion_model
         from recommender.search.encoder import load_encoder
-        from recommender.serving.cache import make_cache
+        from recommender.serving.cache import TTLCache, make_cache
         from recommender.serving.posters import PosterService
+        from recommender.serving.watch import WatchService
 
         settings = settings or get_settings()
         start = time.perf_counter()
@@ -152,7 +166,8 @@ class Recommender:
         encoder = load_encoder(threads=settings.onnx_threads)
         cache = make_cache(settings, cache_namespace(emotion.model_id, encoder.model_id, default_wish_table().version))
         posters = PosterService(settings)
-        rec = cls(artifacts, emotion, encoder, cache, posters)
+        corrections = TTLCache(CORRECTIONS, redis_url=settings.redis_url) if settings.redis_url else None
+        rec = cls(artifacts, emotion, encoder, cache, posters, watch=WatchService(settings), corrections=corrections)
         log.info(
             "recommender loaded in %.1f s (%d films, emotion model %s, cache %s)",
             time.perf_counter() - start,
@@ -178,12 +193,19 @@ class Recommender:
         ranking: str = "default",
         use_cache: bool = True,
         tfidf: Any = None,
+        liked: Sequence[int] = (),
+        disliked: Sequence[int] = (),
+        emotion_override: str | None = None,
     ) -> MoodResult:
         """Films for a mood.
 
         `wish`: None reads it from the text, "none" lets the mode decide, a wish id is the
         person's choice. `exclude`: TMDB ids already shown ("Show me others"); `offset`: skip
         that many of the best films. `ranking="baseline"`: the ranking before wishes and tones.
+        `liked` / `disliked`: TMDB ids of the session's 👍 / 👎 (mood.feedback: the list moves
+        toward / away from them; disliked films are never shown). `emotion_override`: one of the
+        emotion labels, the person's correction of the reading (all probability on it). The
+        baseline ranking takes neither feedback nor exclusions.
         `use_cache` / `tfidf` are for the benchmarks (skip the cache; another TF-IDF index).
         """
         start = time.perf_counter()
@@ -194,10 +216,12 @@ class Recommender:
         k = _check_top_k(top_k)
         check_filters(filters)
         rows = self._rows_of(exclude)
+        feedback = self._feedback(liked, disliked)
+        _check_emotion(emotion_override)
         off = check_offset(offset)
         cleaned = clean_user_text(text, MAX_MOOD_CHARS, "mood")
         reading, cached = self.reader.read(cleaned, use_cache)
-        emotions = reading.emotions
+        emotions = _override(reading.emotions, emotion_override)
         named = top_emotions(emotions)
         lexical = FastTfidf(tfidf) if tfidf is not None else self.lexical
         if ranking == "baseline":
@@ -220,6 +244,7 @@ class Recommender:
                 WishReading(None, None),
                 None,
                 ranking,
+                _emotion_source(emotion_override),
             )
         read, source = self._wish_choice(reading.wish, wish)
         target = self._target(emotions, mode, read)
@@ -229,14 +254,15 @@ class Recommender:
             self.signals,
             target,
             reading.vector,
-            words.scores() if words else None,
+            words.sparse_scores() if words else None,
             filters,
             k,
             self.rank_weights,
-            rows,
+            rows | feedback.exclude if feedback else rows,
             off,
             seed=_seed(cleaned, mode),
             topic=reading.topic,
+            adjust=feedback.adjust if feedback else None,
         )
         tones = tone_words(self.signals.tones[[r.row for r in ranked]], self.wishes) if ranked else []
         reasons = [
@@ -245,7 +271,20 @@ class Recommender:
         top = max((w for w in target.genres.values() if w > 0), default=1.0)
         shown = {g: w / top for g, w in sorted(target.genres.items(), key=lambda kv: -kv[1]) if w > 0}
         return self._mood_result(
-            cleaned, mode, emotions, shown, ranked, reasons, tones, cached, start, with_posters, read, source, ranking
+            cleaned,
+            mode,
+            emotions,
+            shown,
+            ranked,
+            reasons,
+            tones,
+            cached,
+            start,
+            with_posters,
+            read,
+            source,
+            ranking,
+            _emotion_source(emotion_override),
         )
 
     def _target(self, emotions: dict[str, float], mode: str, read: WishReading) -> MoodTarget:
@@ -273,11 +312,32 @@ class Recommender:
         avoid = tuple(a for a in read.avoid if a != choice)
         return replace(read, wish=choice, label=self.wishes.label(choice), avoid=avoid, chosen=True), "chosen"
 
-    def _rows_of(self, movie_ids: Sequence[int]) -> frozenset[int]:
+    def _rows_of(self, movie_ids: Sequence[int], what: str = "exclude") -> frozenset[int]:
         if len(movie_ids) > MAX_EXCLUDE:
-            raise InputError(f"exclude may name at most {MAX_EXCLUDE} films.")
+            raise InputError(f"{what} may name at most {MAX_EXCLUDE} films.")
         found = (self.catalog.row_of(m) for m in movie_ids)
         return frozenset(r for r in found if r is not None)
+
+    def _feedback(self, liked: Sequence[int], disliked: Sequence[int]) -> Feedback | None:
+        """The session's 👍 / 👎 (TMDB ids) as rows kept out and a score term; None without any.
+        A film both liked and disliked counts as disliked (the later, safer reading)."""
+        down = self._rows_of(disliked, "disliked")
+        up = self._rows_of(liked, "liked") - down
+        if not up and not down:
+            return None
+        adjust = feedback_scores(self.signals, sorted(up), sorted(down), self.feedback_weights)
+        return Feedback(down, adjust, self.feedback_weights.similar)
+
+    def record_correction(self, kind: str, read: str, chosen: str) -> bool:
+        """Count one "not what I meant" (`kind` "emotion" or "wish": what was read -> what the
+        person chose) on a configured Redis; True when counted. Anything else stores nothing."""
+        if kind == "emotion" and read in LABELS and chosen in LABELS:
+            version = self.emotion.model_id
+        elif kind == "wish" and {read, chosen} <= {"none", *self.wishes.wishes}:
+            version = self.wishes.version
+        else:
+            return False
+        return read != chosen and self.corrections.record(kind, version, read, chosen)
 
     def _mood_result(
         self,
@@ -294,6 +354,7 @@ class Recommender:
         read: WishReading,
         source: str | None,
         ranking: str,
+        emotion_source: str = "read",
     ) -> MoodResult:
         films = [self.catalog.film(r.row) for r in ranked]
         posters = self._posters(films, with_posters)
@@ -301,7 +362,7 @@ class Recommender:
             recommendation(film, posters.get(film.movie_id), r.score, None, reason, tone)
             for film, r, reason, tone in zip(films, ranked, reasons, tones)
         ]
-        return MoodResult(
+        result = MoodResult(
             text,
             mode,
             emotions,
@@ -315,17 +376,42 @@ class Recommender:
             wish_source=source,
             avoid=read.avoid,
             ranking=ranking,
+            emotion_source=emotion_source,
         )
+        self.latency.record("mood", cached, result.elapsed_ms)
+        return result
 
     # ---- synopsis / film -> similar films (serving.similar) -----------------------------
 
-    def similar_to_synopsis(self, text: str, top_k: int = 10, with_posters: bool = True) -> SimilarResult:
-        return self.similar.to_synopsis(text, top_k, with_posters)
+    def similar_to_synopsis(
+        self,
+        text: str,
+        top_k: int = 10,
+        with_posters: bool = True,
+        *,
+        liked: Sequence[int] = (),
+        disliked: Sequence[int] = (),
+    ) -> SimilarResult:
+        """`liked` / `disliked`: the session's 👍 / 👎 (TMDB ids), as in recommend_for_mood."""
+        feedback = self._feedback(liked, disliked)
+        return self._served("synopsis", self.similar.to_synopsis(text, top_k, with_posters, feedback))
 
     def similar_to_film(
-        self, movie_id: int | None = None, title: str | None = None, top_k: int = 10, with_posters: bool = True
+        self,
+        movie_id: int | None = None,
+        title: str | None = None,
+        top_k: int = 10,
+        with_posters: bool = True,
+        *,
+        liked: Sequence[int] = (),
+        disliked: Sequence[int] = (),
     ) -> SimilarResult:
-        return self.similar.to_film(movie_id, title, top_k, with_posters)
+        feedback = self._feedback(liked, disliked)
+        return self._served("film", self.similar.to_film(movie_id, title, top_k, with_posters, feedback))
+
+    def _served(self, kind: str, result: SimilarResult) -> SimilarResult:
+        self.latency.record(kind, False, result.elapsed_ms)  # similar films have no cache
+        return result
 
     # ---- shared --------------------------------------------------------------------------
 
@@ -336,6 +422,21 @@ class Recommender:
             return self.posters.poster_urls(films)
         except Exception as exc:  # posters are decoration: never fail a recommendation
             log.warning("posters unavailable: %s", type(exc).__name__)
+            return {}
+
+    def watch_info(self, movie_ids: Sequence[int], region: str | None = None) -> dict[int, WatchInfo]:
+        """movie_id -> trailer and providers in `region` (default REELMOOD_REGION) for the films
+        TMDB knows something about; {} when TMDB is off or failing (decoration: never fails a page)."""
+        if region is not None and parse_region(region) is None:
+            raise InputError("region must be a two-letter country code, e.g. 'GB'.")
+        if len(movie_ids) > MAX_TOP_K + 1:
+            raise InputError(f"watch info is given for at most {MAX_TOP_K + 1} films at once.")
+        if self.watch is None or not movie_ids:
+            return {}
+        try:
+            return self.watch.watch_infos(movie_ids, region)
+        except Exception as exc:
+            log.warning("watch info unavailable: %s", type(exc).__name__)
             return {}
 
     def status(self) -> ServiceStatus:
@@ -349,6 +450,22 @@ class Recommender:
             encoder_loaded=self.encoder is not None,
             index=_index_info(self.index, manifest),
         )
+
+
+def _check_emotion(label: str | None) -> None:
+    if label is not None and label not in LABELS:
+        raise InputError(f"emotion must be one of: {', '.join(LABELS)}.")
+
+
+def _override(emotions: dict[str, float], label: str | None) -> dict[str, float]:
+    """The reading, or all probability on the person's correction `label`."""
+    if label is None:
+        return emotions
+    return {e: 1.0 if e == label else 0.0 for e in dict.fromkeys([*emotions, label])}
+
+
+def _emotion_source(label: str | None) -> str:
+    return "read" if label is None else "chosen"
 
 
 def _seed(text: str, mode: str) -> int:

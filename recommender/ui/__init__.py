@@ -27,9 +27,50 @@ from recommender.ui.cards import (
     safe_image_src,
     timing_caption,
 )
-from recommender.ui.charts import emotion_chart, genre_chart
+from recommender.ui.charts import (
+    emotion_chart,
+    genre_chart,
+    served_distribution_chart,
+    served_label,
+    served_timeline_chart,
+)
+from recommender.ui.correct import EMOTIONS, emotion_line, main_emotion, not_what_i_meant
+from recommender.ui.feedback import Feedback, card_actions, clear_feedback, feedback_bar, session_feedback
+from recommender.ui.share import (
+    MoodOptions,
+    MoodState,
+    SimilarState,
+    ignored_note,
+    mood_params,
+    mood_state,
+    mood_widgets,
+    parse_mood,
+    parse_similar,
+    similar_params,
+    sync_url,
+)
 
 __all__ = [
+    "EMOTIONS",
+    "Feedback",
+    "MoodOptions",
+    "MoodState",
+    "SimilarState",
+    "card_actions",
+    "clear_feedback",
+    "emotion_line",
+    "feedback_bar",
+    "ignored_note",
+    "main_emotion",
+    "mood_params",
+    "mood_state",
+    "mood_widgets",
+    "not_what_i_meant",
+    "parse_mood",
+    "parse_similar",
+    "session_feedback",
+    "similar_params",
+    "sync_url",
     "HIDDEN_GEMS_HELP",
     "wish_line",
     "wish_options",
@@ -49,6 +90,9 @@ __all__ = [
     "render_cards",
     "render_status_sidebar",
     "safe_image_src",
+    "served_distribution_chart",
+    "served_label",
+    "served_timeline_chart",
     "timing_caption",
     "title_labels",
 ]

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:  # imported lazily at run time so the first paint does not wait on models
+    from streamlit.delta_generator import DeltaGenerator
+
     from recommender.catalog.film import Film
     from recommender.serving.service import Recommendation, Recommender
 
@@ -64,8 +66,19 @@ def _stars(rating: float) -> str:
     return f"★ {rating:.1f}" if rating and rating > 0 else "★ –"
 
 
-def render_card(rec: Recommendation, film: Film | None, show_similarity: bool) -> None:
-    """One film: poster, title, year, rating, genres, reason, overview on expand."""
+def render_card(
+    rec: Recommendation,
+    film: Film | None,
+    show_similarity: bool,
+    watch_slot: bool = False,
+    actions: Callable[[Recommendation], None] | None = None,
+) -> DeltaGenerator | None:
+    """One film: poster, title, year, rating, genres, reason, overview on expand.
+
+    `watch_slot`: leave an empty slot for the trailer and providers, returned to be filled later.
+    `actions`: draws the card's buttons (👍 / 👎, more like this) at its foot.
+    """
+    slot = None
     with st.container(border=True):
         poster = poster_html(rec, film)
         if poster:
@@ -82,8 +95,13 @@ def render_card(rec: Recommendation, film: Film | None, show_similarity: bool) -
             st.caption(f":material/theater_comedy: {md_escape(', '.join(rec.tone))}")
         if rec.reason:
             st.caption(f"_{md_escape(rec.reason)}_")
+        if watch_slot:
+            slot = st.empty()
         with st.expander("Overview"):
             st.text(rec.overview or "No overview available.")
+        if actions is not None:
+            actions(rec)
+    return slot
 
 
 def render_cards(
@@ -91,13 +109,22 @@ def render_cards(
     film_of: Callable[[int], Film | None],
     show_similarity: bool = False,
     columns: int = CARD_COLUMNS,
+    actions: Callable[[Recommendation], None] | None = None,
 ) -> None:
-    """A grid of film cards, `columns` per row."""
+    """A grid of film cards, `columns` per row; then trailers and where to watch, when TMDB is on."""
+    from recommender.ui.watch import fill_watch, watch_recommender
+
+    watching = watch_recommender()
+    slots: dict[int, DeltaGenerator] = {}
     for start in range(0, len(recs), columns):
         cols = st.columns(columns, gap="small")
         for col, rec in zip(cols, recs[start : start + columns]):
             with col:
-                render_card(rec, film_of(rec.movie_id), show_similarity)
+                slot = render_card(rec, film_of(rec.movie_id), show_similarity, watching is not None, actions)
+                if slot is not None:
+                    slots[rec.movie_id] = slot
+    if watching is not None and slots:
+        fill_watch(watching, slots)  # after the grid is drawn: the cards never wait on TMDB
 
 
 def film_lookup(rec: Recommender) -> Callable[[int], Film | None]:

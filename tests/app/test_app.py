@@ -27,13 +27,14 @@ def fake_tmdb() -> Iterator[FakeTmdb]:
 
 @pytest.fixture(scope="module")
 def recommender(fake_tmdb: FakeTmdb) -> Iterator[object]:
-    """The session's real Recommender, with posters from the fake TMDB, as the pages' one.
+    """The session's real Recommender, with posters and watch info from the fake TMDB, as the pages' one.
 
     Recommender.load is pointed at it so ui's cache_resource (what the pages call) holds it.
     """
     from recommender.config import Settings
     from recommender.serving.posters import PosterService
     from recommender.serving.service import Recommender
+    from recommender.serving.watch import WatchService
     from recommender.ui import app as ui_app
     from tests.support.loaded import WHAT, loaded_recommender
 
@@ -45,7 +46,14 @@ def recommender(fake_tmdb: FakeTmdb) -> Iterator[object]:
         tmdb_image_base=fake_tmdb.image_base,
         use_embedded_redis=False,
     )
-    rec = Recommender(base.artifacts, base.emotion, base.encoder, base.emotion_cache, PosterService(settings))
+    rec = Recommender(
+        base.artifacts,
+        base.emotion,
+        base.encoder,
+        base.emotion_cache,
+        PosterService(settings),
+        watch=WatchService(settings),
+    )
     patch = pytest.MonkeyPatch()
     patch.setattr(Recommender, "load", classmethod(lambda cls, settings=None: rec))
     ui_app._load_recommender.clear()
@@ -279,6 +287,274 @@ def test_similar_bad_synopsis_is_friendly(app, text: str) -> None:
     assert at.warning or _poster_srcs(at)
 
 
+# ---------------------------------------------------------------- trailers and where to watch
+
+WATCH_MOOD = "I had an awful day and I just want to laugh"
+
+
+def _trailer_keys(at) -> list[str]:
+    return re.findall(r"\]\(https://www\.youtube\.com/watch\?v=([A-Za-z0-9_\-]{11})\)", _markdown(at))
+
+
+def _shown_ids(at) -> list[int]:
+    return [r.movie_id for r in at.session_state["mood_result"].recommendations]
+
+
+def test_cards_show_the_trailer_and_where_to_watch_in_the_chosen_region(app, fake_tmdb: FakeTmdb) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, WATCH_MOOD)
+    shown = _shown_ids(at)
+    region = at.sidebar.selectbox(key="watch_region")
+    assert region.value == "US", "no REELMOOD_REGION and no browser locale"
+    # the fake: no videos for id % 5 == 0, only a teaser for id % 5 == 1
+    expected = [fake_tmdb.trailer_key(m, "teaser" if m % 5 == 1 else "trailer") for m in shown if m % 5]
+    assert _trailer_keys(at) == expected
+    captions = _texts(at.caption)
+    assert captions.count("**Rent** · Apple TV") == len([m for m in shown if m % 4])  # no offers for id % 4 == 0
+    assert captions.count("**Stream** · Max, Netflix") == len([m for m in shown if m % 4 and m % 2])
+    assert ("data from JustWatch" in captions) == any(m % 4 for m in shown)
+    assert len(_poster_srcs(at)) == 10
+
+    region.set_value("GB").run()
+    assert not at.exception, at.exception
+    captions = _texts(at.caption)
+    in_gb = [m for m in shown if m % 4 and m % 3 == 0]  # the fake's GB offers
+    assert captions.count("**Stream** · BBC iPlayer") == captions.count("All offers in United Kingdom") == len(in_gb)
+    assert "Apple TV" not in captions
+    assert _trailer_keys(at) == expected, "trailers are the same everywhere"
+
+
+def test_the_region_defaults_from_the_browser_locale(recommender) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.context["locale"] = "en-GB"
+    at.run()
+    _open(at, "pages/mood.py")
+    _submit_mood(at, WATCH_MOOD)
+    assert at.sidebar.selectbox(key="watch_region").value == "GB"
+
+
+@pytest.mark.parametrize("failure", ["500", "429", "slow"])
+def test_cards_render_without_watch_info_when_tmdb_fails(app, recommender, monkeypatch, failure: str) -> None:
+    """A second fake TMDB (posters keep the healthy one) that fails every watch lookup."""
+    import uuid
+
+    from recommender.config import Settings
+    from recommender.serving.cache import TTLCache
+    from recommender.serving.tmdb_lookup import BREAKER_FAILURES
+    from recommender.serving.watch import WatchService
+
+    with FakeTmdb(api_key="testkey") as broken:
+        if failure == "slow":
+            broken.delay_s = 1.0
+        else:
+            broken.fail_always(int(failure), retry_after=30 if failure == "429" else None)
+        settings = Settings(tmdb_api_key="testkey", tmdb_api_base=broken.api_base, tmdb_timeout_s=0.3)
+        watch = WatchService(settings, TTLCache(f"app-watch-{uuid.uuid4().hex[:8]}"), workers=4)
+        monkeypatch.setattr(recommender, "watch", watch)
+        at = _open(app, "pages/mood.py")
+        _submit_mood(at, WATCH_MOOD)
+        calls = len(broken.api_calls())
+    assert not at.exception and not at.error
+    assert len(_titles(at)) == 10 and len(_poster_srcs(at)) == 10, "the cards are all there"
+    assert _trailer_keys(at) == [] and "JustWatch" not in _texts(at.caption)
+    assert watch.breaker_open and 0 < calls <= (BREAKER_FAILURES - 1 + 4) * 3, calls
+
+
+def test_no_watch_info_means_nothing_on_the_cards(app, recommender, monkeypatch) -> None:
+    monkeypatch.setattr(recommender, "watch", None)
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, WATCH_MOOD)
+    assert len(_titles(at)) == 10
+    assert _trailer_keys(at) == [] and "JustWatch" not in _texts(at.caption)
+    assert not [s for s in at.sidebar.selectbox if s.key == "watch_region"]
+
+
+# ---------------------------------------------------------------- feedback, corrections, more like this, links
+
+LAUGH = "I had an awful day and I just want to laugh"
+
+
+def _card_ids(at, where: str) -> list[int]:
+    """TMDB ids of the cards shown, in order (from their 👍 buttons' keys)."""
+    return [int(b.key.rsplit("_", 1)[1]) for b in at.button if b.key and b.key.startswith(f"{where}_like_")]
+
+
+def _closeness(rec, ids: list[int], to: int) -> float:
+    """Mean cosine of the films `ids` (but `to` itself) to the film `to`."""
+    vectors = rec.signals.vectors
+    target = vectors[rec.catalog.row_of(to)]
+    return sum(float(vectors[rec.catalog.row_of(m)] @ target) for m in ids if m != to) / len(ids)
+
+
+def _click(at, key: str):
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_dislike_removes_the_film_and_moves_the_list_away_from_it(app, recommender) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, LAUGH)
+    before = _card_ids(at, "mood")
+    disliked = before[0]
+    _click(at, f"mood_dislike_{disliked}")
+    after = _card_ids(at, "mood")
+    assert len(after) == 10 and disliked not in after and set(after) != set(before)
+    assert _closeness(recommender, after, disliked) < _closeness(recommender, before, disliked)
+    title = recommender.catalog.film(recommender.catalog.row_of(disliked)).title
+    assert f"Less like *{ui_escape(title)}*" in _texts(at.caption)
+    _submit_mood(at, LAUGH)  # a new search in the same session: it stays out
+    assert disliked not in _card_ids(at, "mood")
+    _click(at, "mood_clear_feedback")
+    assert _card_ids(at, "mood") == before and "Less like" not in _texts(at.caption)
+
+
+def test_a_like_pulls_films_like_it_up(app, recommender) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, LAUGH)
+    before = _card_ids(at, "mood")
+    liked = before[4]
+    _click(at, f"mood_like_{liked}")
+    after = _card_ids(at, "mood")
+    assert liked in after and set(after) != set(before)
+    assert _closeness(recommender, after, liked) > _closeness(recommender, before, liked) + 0.05
+    assert at.button(key=f"mood_like_{liked}").proto.type == "primary"  # the card shows its 👍
+    assert "More like *" in _texts(at.caption)
+
+
+def test_not_what_i_meant_corrects_the_emotion_and_the_list_follows(app) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, "Anxious about tomorrow and can't sleep")
+    assert "Main feeling read: **fear**" in _markdown(at)
+    before = _card_ids(at, "mood")
+    at.selectbox(key="mood_emotion_fear_0").set_value("joy").run()
+    assert not at.exception, at.exception
+    assert "You chose the feeling: **joy**" in _markdown(at)
+    assert len(set(_card_ids(at, "mood")) - set(before)) >= 5
+    assert at.query_params.get("emotion") == "joy"
+    select = [s for s in at.selectbox if s.key.startswith("mood_wish_")][0]
+    select.set_value("scare").run()  # the wish too, keeping the corrected feeling
+    assert "You chose: **a scare**" in _markdown(at) and "You chose the feeling: **joy**" in _markdown(at)
+    assert at.query_params.get("wish") == "scare"
+
+
+def test_more_like_this_opens_similar_films_and_goes_on_from_there(app, recommender) -> None:
+    at = _open(app, "pages/mood.py")
+    _submit_mood(at, LAUGH)
+    first = _card_ids(at, "mood")[0]
+    _click(at, f"mood_more_{first}")
+    title = recommender.catalog.film(recommender.catalog.row_of(first)).title
+    assert any(f"Films like {ui_escape(title)}" in s.value for s in at.subheader), [s.value for s in at.subheader]
+    assert at.query_params.get("film") == str(first)
+    shown = _card_ids(at, "similar")
+    assert len(shown) == 10 and first not in shown
+    assert shown == [r.movie_id for r in recommender.similar_to_film(first, with_posters=False).recommendations]
+    nxt = shown[2]
+    at.switch_page("pages/similar.py")  # AppTest would re-request the page it last switched to (mood)
+    _click(at, f"similar_more_{nxt}")
+    title = recommender.catalog.film(recommender.catalog.row_of(nxt)).title
+    assert any(f"Films like {ui_escape(title)}" in s.value for s in at.subheader)
+    assert at.query_params.get("film") == str(nxt) and nxt not in _card_ids(at, "similar")
+    disliked = _card_ids(at, "similar")[0]
+    _click(at, f"similar_dislike_{disliked}")  # feedback works on similar films too
+    assert disliked not in _card_ids(at, "similar") and len(_card_ids(at, "similar")) == 10
+
+
+def _fresh(recommender, page: str, params: dict[str, str]):
+    """A new session (another browser) opening `page` with the URL's query parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.run()
+    at.query_params = dict(params)
+    return _open(at, page)
+
+
+def test_a_shared_mood_link_reproduces_the_list_in_a_fresh_session(app, recommender) -> None:
+    at = _open(app, "pages/mood.py")
+    at.slider(key="mood_years").set_value((1990, 2012))
+    at.segmented_control(key="mood_mode").set_value("lift")
+    _submit_mood(at, "Feeling nostalgic and a little lonely tonight")
+    [s for s in at.selectbox if s.key.startswith("mood_wish_")][0].set_value("calm").run()
+    shown, params = _card_ids(at, "mood"), dict(at.query_params)
+    assert params == {
+        "q": "Feeling nostalgic and a little lonely tonight",
+        "mode": "lift",
+        "wish": "calm",
+        "from": "1990",
+        "to": "2012",
+    }
+    other = _fresh(recommender, "pages/mood.py", params)
+    assert _card_ids(other, "mood") == shown and len(shown) == 10
+    assert other.text_area(key="mood_text").value == params["q"]
+    assert other.slider(key="mood_years").value == (1990, 2012)
+    assert other.segmented_control(key="mood_mode").value == "lift"
+    assert "You chose: **something calm**" in _markdown(other)
+
+
+def test_a_shared_similar_link_reproduces_the_list(app, recommender) -> None:
+    at = _open(app, "pages/similar.py")
+    at.slider(key="similar_top_k").set_value(6)
+    at.text_area(key="similar_synopsis").input("Two rival magicians in Victorian London destroy each other.")
+    _form_button(at, "Find similar films").click()
+    at.run()
+    shown, params = _card_ids(at, "similar"), dict(at.query_params)
+    assert len(shown) == 6 and params["n"] == "6" and params["synopsis"].startswith("Two rival")
+    other = _fresh(recommender, "pages/similar.py", params)
+    assert _card_ids(other, "similar") == shown
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "<script>alert(1)</script><b>sad</b> and tired", "mode": "evil", "wish": "<b>x</b>", "emotion": "rage"},
+        {"q": "feeling happy", "from": "abc", "to": "99999", "rating": "nan", "lang": "zz'", "gems": "maybe"},
+        {"q": "feeling happy", "from": "2010", "to": "1990", "rating": "1e309", "wish": "x" * 5000},
+        {"q": "x" * 100_000},
+        {"q": "12345"},
+        {"mode": "lift"},
+    ],
+    ids=["html-and-unknown", "bad-filters", "reversed-years", "huge-text", "no-words", "no-text"],
+)
+def test_tampered_mood_links_fall_back_to_defaults(recommender, params) -> None:
+    at = _fresh(recommender, "pages/mood.py", params)
+    assert not at.error, _texts(at.error)
+    shown = _markdown(at)
+    assert "<script" not in shown and "<b>" not in shown
+    assert at.segmented_control(key="mood_mode").value in ("match", "lift")
+    if len(params) > 1 and "q" in params:
+        assert "Part of this link could not be used" in _texts(at.info)
+        assert _card_ids(at, "mood") or at.warning
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"film": "abc"},
+        {"film": "-5"},
+        {"film": "999999999"},
+        {"film": "19995", "n": "1000"},
+        {"synopsis": "<img src=x onerror=alert(1)>"},
+    ],
+    ids=["not-a-number", "negative", "unknown-film", "huge-n", "html-synopsis"],
+)
+def test_tampered_similar_links_give_the_normal_message(recommender, params) -> None:
+    at = _fresh(recommender, "pages/similar.py", params)
+    assert not at.error, _texts(at.error)
+    assert "onerror" not in _markdown(at).replace("onerror\\=", "")
+    assert at.info or at.warning or _card_ids(at, "similar")
+    if params == {"film": "999999999"}:
+        assert "No film with TMDB id 999999999" in _texts(at.warning)
+
+
+def ui_escape(text: str) -> str:
+    from recommender import ui
+
+    return ui.md_escape(text)
+
+
 # ---------------------------------------------------------------- ui helpers
 
 
@@ -317,3 +593,59 @@ def test_md_escape_makes_markup_inert() -> None:
     escaped = ui.md_escape("<b>*hi*</b> [x](javascript:alert(1)) :red[no] $x$")
     assert "<b>" not in escaped and "*hi*" not in escaped and "](" not in escaped
     assert ":red[" not in escaped and "$x$" not in escaped
+
+
+def test_region_from_the_locale_and_reelmood_region_first() -> None:
+    from recommender.config import Settings
+    from recommender.serving.watch import WatchService
+    from recommender.ui.watch import default_region, region_from_locale
+
+    locales = ["en-GB", "en_us", "zh-Hant-TW", "de", "es-419", "", None, 7, "x-12-"]
+    assert [region_from_locale(x) for x in locales] == ["GB", "US", "TW", None, None, None, None, None, None]
+    assert default_region(WatchService(Settings(region="DE")), "en-GB") == "GB"
+    assert default_region(WatchService(Settings(region="DE")), "fr") == "DE"
+    assert default_region(WatchService(Settings(region="DE", region_from_env=True)), "en-GB") == "DE"
+
+
+# ---------------------------------------------------------------- benchmarks: live latency
+
+
+def _live_charts(at) -> list[set[str]]:
+    """The trace names of the live timeline and of the live distribution chart, when shown."""
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    live = [s for s in specs if s["layout"]["title"]["text"] in ("Recent requests", "Cached vs uncached, per kind")]
+    return [{t["name"] for t in s["data"]} for s in live]
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_benchmarks_live_section_empty_then_showing_what_was_served(app, recommender) -> None:
+    import uuid
+
+    recommender.latency.clear()  # as a server that has served nothing yet
+    at = _open(app, "pages/benchmarks.py")
+    assert "Nothing served yet" in _texts(at.info)
+    assert not _live_charts(at)
+    assert any(b.label == "Run benchmarks" for b in at.button)  # the on-demand run is still there
+
+    text = f"a grey morning and I feel a little flat {uuid.uuid4().hex[:6]}"
+    _submit_mood(_open(at, "pages/mood.py"), text)
+    _submit_mood(at, text)  # again: from the cache
+    at = _open(at, "pages/benchmarks.py")
+    assert "Nothing served yet" not in _texts(at.info)
+    assert "**2** requests served" in _markdown(at)
+    for label in ("Mood, fresh: p50", "Mood, fresh: p95", "Mood, cached: p50", "Mood, cached: p95"):
+        assert re.fullmatch(r"[\d,.]+ ms", _metric(at, label)), label
+    timeline, spread = _live_charts(at)
+    assert timeline == {"computed fresh", "from the cache"}
+    assert spread == {"mood · fresh", "mood · cached"}
+
+    recommender.similar_to_film(movie_id=862, top_k=3)  # served meanwhile, by another visitor
+    at.button(key="live_refresh").click().run()
+    assert not at.exception, at.exception
+    assert "**3** requests served" in _markdown(at)
+    assert _live_charts(at)[1] == {"mood · fresh", "mood · cached", "film · fresh"}

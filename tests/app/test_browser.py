@@ -219,6 +219,8 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             page.get_by_text("a good laugh").first.wait_for(timeout=RESULT_TIMEOUT_MS)
             tones = page.locator("main [data-testid='stCaptionContainer']", has_text="theater_comedy")
             assert tones.count() >= 1, "tone words on the cards"
+            page.get_by_text("data from JustWatch").wait_for(timeout=RESULT_TIMEOUT_MS)  # filled in after the cards
+            assert page.locator("main a[href^='https://www.youtube.com/watch?v=']").count() >= 1, "trailer links"
             _screenshot(page, report, "2-mood")
 
             # Show me others: ten fresh films for the same wish.
@@ -261,7 +263,7 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
 
             # Similar films by title, picked from the searchable list.
             page.get_by_role("tab", name="By film title").click()
-            page.get_by_test_id("stSelectbox").click()
+            page.get_by_test_id("stTabs").get_by_test_id("stSelectbox").click()  # the sidebar has the region's
             page.keyboard.type("Avatar")
             page.get_by_role("option", name="Avatar (2009)").click()
             report.timings_s["similar by title: submit -> cards"] = _submit_and_time(
@@ -306,3 +308,162 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
             f"VmHWM {report.memory_mb['VmHWM']:.0f} MB"
         )
     assert report.memory_mb["VmHWM"] < RSS_LIMIT_MB
+
+
+# ---------------------------------------------------------------- feedback, corrections, more like this, links
+
+CARD_IDS = """where => [...document.querySelectorAll(`[class*="st-key-${where}_like_"]`)].map(e => Number(
+  [...e.classList].find(c => c.startsWith(`st-key-${where}_like_`)).slice(`st-key-${where}_like_`.length)))"""
+IDS_CHANGED = (
+    f"([where, old]) => {{ const ids = ({CARD_IDS})(where); return ids.length > 0 && ids.join() !== old.join(); }}"
+)
+
+
+def _card_ids(page, where: str) -> list[int]:
+    return page.evaluate(CARD_IDS, where)
+
+
+def _button(page, key: str):
+    """The button of the widget `key` (Streamlit also draws a hidden, zero-size copy to measure it)."""
+    return page.locator(f".st-key-{key} button:visible")
+
+
+def _click_and_wait_new_list(page, where: str, locator) -> list[int]:
+    """Click `locator`, wait until the cards are another list and the app is idle; the new ids."""
+    old = _card_ids(page, where)
+    locator.click()
+    page.wait_for_function(IDS_CHANGED, arg=[where, old], timeout=RESULT_TIMEOUT_MS)
+    page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+    return _card_ids(page, where)
+
+
+def _title(rec, movie_id: int) -> str:
+    return rec.catalog.film(rec.catalog.row_of(movie_id)).title
+
+
+def _said(page, text: str) -> None:
+    """Wait for a caption saying `text` (what moved the list)."""
+    caption = page.locator("main [data-testid='stCaptionContainer']", has_text=text)
+    caption.first.wait_for(timeout=RESULT_TIMEOUT_MS)
+
+
+def _served_count(page) -> int:
+    """How many requests the Benchmarks page's live section says this server has served."""
+    _go(page, "Benchmarks")
+    served = page.locator("main p", has_text="requests served since this server started")
+    nothing = page.get_by_text("Nothing served yet")
+    served.or_(nothing).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    return int(served.inner_text().split()[0].replace(",", "")) if served.count() else 0
+
+
+def _closeness(rec, ids: list[int], to: int) -> float:
+    vectors = rec.signals.vectors
+    target = vectors[rec.catalog.row_of(to)]
+    return sum(float(vectors[rec.catalog.row_of(m)] @ target) for m in ids if m != to) / len(ids)
+
+
+def _same_list_in_a_fresh_page(browser, url: str, where: str, expected: list[int], image_base: str):
+    """The copied URL in a new page (a new Streamlit session): the same cards, in the same order."""
+    other = browser.new_page(viewport={"width": 1440, "height": 900})
+    other.goto(url)
+    other.wait_for_function(POSTERS_LOADED, arg=[len(expected), image_base], timeout=RESULT_TIMEOUT_MS)
+    other.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+    assert _card_ids(other, where) == expected, url
+    return other
+
+
+def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(server: Server, report: Report) -> None:
+    """A visit that explores: 👎 and 👍 move the list, "Not what I meant" changes the wish, a card
+    opens more like itself, each page's URL reproduces its list in a fresh page, and the
+    Benchmarks page's live chart shows those requests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.loaded import WHAT, loaded_recommender
+
+    rec = loaded_recommender()  # the same catalog and vectors as the server's, to measure the lists
+    need(WHAT, rec is not None)
+    image_base = server.tmdb.image_base
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(server.url)
+            page.get_by_text("hit rate").wait_for(timeout=RESULT_TIMEOUT_MS)
+            served_before = _served_count(page)
+            _go(page, "Mood")
+            page.get_by_role("textbox", name="How are you feeling?").fill("I had an awful day and I just want to laugh")
+            _submit_and_time(page, "Find films", POSTERS_LOADED, [10, image_base])
+            first = _card_ids(page, "mood")
+            assert len(first) == 10
+
+            # 👎: the film is gone and the next list moves away from it; the page says so.
+            disliked = first[0]
+            after_dislike = _click_and_wait_new_list(page, "mood", _button(page, f"mood_dislike_{disliked}"))
+            assert disliked not in after_dislike and len(after_dislike) == 10
+            assert _closeness(rec, after_dislike, disliked) < _closeness(rec, first, disliked)
+            _said(page, f"Less like {_title(rec, disliked)}")
+            _screenshot(page, report, "6-mood-dislike")
+
+            # 👍: films like the liked one come up.
+            liked = after_dislike[4]
+            after_like = _click_and_wait_new_list(page, "mood", _button(page, f"mood_like_{liked}"))
+            assert liked in after_like and disliked not in after_like
+            assert _closeness(rec, after_like, liked) > _closeness(rec, after_dislike, liked)
+            _said(page, f"More like {_title(rec, liked)}; less like {_title(rec, disliked)}")
+            assert page.locator(f".st-key-mood_like_{liked} [data-testid='stBaseButton-primary']:visible").count() == 1
+            _screenshot(page, report, "7-mood-like")
+
+            # "Not what I meant": another wish, and the list follows at once.
+            page.get_by_role("button", name="Not what I meant").click()
+            popover = page.get_by_test_id("stPopoverBody")
+            popover.get_by_test_id("stSelectbox").first.click()
+            corrected = _click_and_wait_new_list(page, "mood", page.get_by_role("option", name="A good cry"))
+            page.get_by_text("a good cry").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+            assert page.get_by_text("You chose:").count() == 1
+            assert disliked not in corrected and "wish=cry" in page.url
+            page.keyboard.press("Escape")
+            _screenshot(page, report, "8-mood-not-what-i-meant")
+
+            # The URL holds the request: with the feedback cleared, a fresh page shows the same list.
+            shared = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Clear feedback"))
+            page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
+            other = _same_list_in_a_fresh_page(browser, page.url, "mood", shared, image_base)
+            other.wait_for_function(  # the link's text fills the box too
+                "() => [...document.querySelectorAll('textarea')].some(t => t.value.endsWith('want to laugh'))",
+                timeout=RESULT_TIMEOUT_MS,
+            )
+            _screenshot(other, report, "9-mood-shared-link")
+            other.close()
+
+            # More like this: a mood card opens Similar films for that film, which goes on from its own cards.
+            film = shared[1]
+            title = _title(rec, film)
+            _button(page, f"mood_more_{film}").click()
+            page.get_by_role("heading", name=f"Films like {title}").wait_for(timeout=RESULT_TIMEOUT_MS)
+            page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
+            page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+            assert f"film={film}" in page.url
+            similar = _card_ids(page, "similar")
+            assert len(similar) == 10 and film not in similar
+            nxt = similar[0]
+            onward = _click_and_wait_new_list(page, "similar", _button(page, f"similar_more_{nxt}"))
+            next_title = _title(rec, nxt)
+            page.get_by_role("heading", name=f"Films like {next_title}").wait_for(timeout=RESULT_TIMEOUT_MS)
+            assert nxt not in onward and f"film={nxt}" in page.url
+            page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
+            _screenshot(page, report, "10-similar-more-like-this")
+            _same_list_in_a_fresh_page(browser, page.url, "similar", onward, image_base).close()
+
+            # The Benchmarks page's live section shows the requests this visit made (9 lists at least).
+            assert _served_count(page) >= served_before + 9
+            page.wait_for_function(CHARTS, arg=2, timeout=RESULT_TIMEOUT_MS)
+            assert page.locator(".js-plotly-plot .scatterlayer path.point").count() >= 9
+            _screenshot(page, report, "11-benchmarks-live")
+            assert not errors, errors
+        except Exception:
+            page.screenshot(path=str(report.folder / "failure-explore.png"))
+            raise
+        finally:
+            browser.close()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from recommender.search.hybrid import FusionParams, candidate_pool, fuse, hybrid_search, top_rows
+from recommender.search.tfidf_query import SparseScores
 
 
 def test_top_rows_orders_excludes_and_breaks_ties_by_row():
@@ -16,10 +17,24 @@ def test_top_rows_orders_excludes_and_breaks_ties_by_row():
     assert top_rows(scores, 0).tolist() == []
 
 
+def sparse(dense: np.ndarray) -> SparseScores:
+    rows = np.flatnonzero(dense)
+    return SparseScores(rows, dense[rows].astype(np.float32), dense.size)
+
+
 def test_pool_is_the_union_and_ignores_zero_lexical_scores():
-    lexical = np.array([0.0, 0.3, 0.0, 0.2, 0.0], dtype=np.float32)
+    lexical = sparse(np.array([0.0, 0.3, 0.0, 0.2, 0.0], dtype=np.float32))
     rows = candidate_pool([(2, 0.8), (4, 0.7)], lexical, pool=3, exclude={3})
     assert sorted(rows.tolist()) == [1, 2, 4]
+
+
+def test_sparse_scores_read_like_the_dense_array():
+    dense = np.array([0.0, 0.3, 0.0, 0.3, 0.1, 0.0], dtype=np.float32)
+    scores = sparse(dense)
+    assert scores.at(np.array([0, 1, 4, 5])).tolist() == pytest.approx([0.0, 0.3, 0.1, 0.0])
+    assert scores.top(2).tolist() == [1, 3]  # ties by lower row, like top_rows
+    assert scores.top(10, exclude={1}).tolist() == [3, 4]  # zeros are never proposed
+    assert scores.dense().tolist() == pytest.approx(dense.tolist())
 
 
 def test_fuse_interpolates_between_sides():
@@ -41,8 +56,9 @@ def test_hybrid_search_uses_exact_cosines_for_every_candidate():
     vecs = rng.normal(size=(30, 8)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     query = vecs[5]
-    lexical = np.zeros(30, dtype=np.float32)
-    lexical[[7, 9]] = [0.5, 0.25]
+    dense_lexical = np.zeros(30, dtype=np.float32)
+    dense_lexical[[7, 9]] = [0.5, 0.25]
+    lexical = sparse(dense_lexical)
 
     def dense_search(v, n, ex):  # a deliberately poor ANN: proposes only 2 films
         exact = [(i, float(vecs[i] @ v)) for i in np.argsort(-(vecs @ v)) if i not in ex]

@@ -227,6 +227,79 @@ def test_mood_without_words_is_422(client):
     assert out["error"] == "invalid_input"
 
 
+# ---- trailers and where to watch (watch: true) ----------------------------------------------
+
+
+@pytest.fixture
+def watching(rec, monkeypatch):
+    """The API's recommender with trailers and providers from the local fake TMDB."""
+    from recommender.config import Settings
+    from recommender.serving.cache import TTLCache
+    from recommender.serving.watch import WatchService
+    from support.tmdb_fake import FakeTmdb
+
+    with FakeTmdb() as tmdb:
+        settings = Settings(tmdb_api_key=tmdb.api_key, tmdb_api_base=tmdb.api_base, tmdb_image_base=tmdb.image_base)
+        monkeypatch.setattr(rec, "watch", WatchService(settings, TTLCache(f"api-watch-{uuid.uuid4().hex[:8]}")))
+        yield tmdb
+
+
+def test_watch_is_off_by_default_and_asks_tmdb_nothing(client, watching):
+    body = client.post("/api/v1/recommend", json={"tmdb_id": 862, "top_k": 5}).json()
+    assert all(f["trailer_url"] is None and f["providers"] is None for f in body["recommendations"])
+    assert watching.api_calls() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "region"),
+    [
+        ("/api/v1/recommend", {"tmdb_id": 862, "top_k": 8, "watch": True, "region": "gb"}, "GB"),
+        ("/api/v1/mood", {"text": "I want a good cry tonight", "watch": True}, "US"),
+    ],
+)
+def test_watch_flag_adds_each_films_trailer_and_providers(client, watching, path, body, region):
+    resp = client.post(path, json=body)
+    assert resp.status_code == 200, resp.text
+    films = resp.json()["recommendations"]
+    assert any(f["trailer_url"] for f in films) and any(f["providers"] for f in films)
+    for film in films:
+        movie_id, offers = film["movie_id"], watching.providers_of(film["movie_id"]).get(region)
+        if watching.videos_of(movie_id):  # the fake's films with only a teaser: id % 5 == 1
+            key = watching.trailer_key(movie_id, "teaser" if movie_id % 5 == 1 else "trailer")
+            assert film["trailer_url"] == f"https://www.youtube.com/watch?v={key}"
+        else:
+            assert film["trailer_url"] is None
+        if offers:
+            got = film["providers"]
+            assert got["region"] == region and got["credit"] == "Where to watch: data from JustWatch"
+            assert got["link"] == offers["link"]
+            streams = sorted(p["provider_name"] for p in offers.get("flatrate", []))
+            assert sorted(p["name"] for p in got["flatrate"]) == streams
+        else:
+            assert film["providers"] is None
+
+
+def test_watch_with_tmdb_failing_still_answers(client, watching):
+    watching.fail_always(500)
+    resp = client.post("/api/v1/mood", json={"text": "rainy sunday, something cosy", "watch": True})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["count"] == 10
+    assert all(f["trailer_url"] is None and f["providers"] is None for f in body["recommendations"])
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"text": "happy", "watch": "yes"}, "watch"),
+        ({"text": "happy", "watch": True, "region": "GBR"}, "region"),
+        ({"text": "happy", "watch": True, "region": "g1"}, "region"),
+    ],
+)
+def test_watch_rejects_bad_flags(client, body, needle):
+    assert_error(client.post("/api/v1/mood", json=body), 422, needle)
+
+
 # ---- health, docs, threading ----------------------------------------------------------------
 
 

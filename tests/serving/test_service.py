@@ -305,3 +305,6 @@ def test_fast_tfidf_scores_equal_the_index_scores(rec, text):
     by_row = rec.lexical.row_query(row).scores()
     assert by_row[row] == pytest.approx(1.0, abs=1e-5)  # a film is its own best lexical match
     np.testing.assert_allclose(by_row, (rec.tfidf.matrix @ rec.tfidf.matrix[row].T).toarray().ravel(), atol=1e-6)
+    sparse = rec.lexical.query(text).sparse_scores()  # the same numbers, only for rows that share a word
+    np.testing.assert_array_equal(sparse.dense(), fast)
+    assert np.all(np.diff(sparse.rows) > 0) and sparse.rows.size == np.count_nonzero(fast)

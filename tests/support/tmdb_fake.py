@@ -15,12 +15,19 @@ and full details (`append_to_response=keywords`) for the catalog's films, and fa
 schedule over many calls: `fail_every(13, 429, retry_after=0.05)`, `slow_every(40, 1.0)`
 (an answer later than the client's timeout), `break_details_after(n)` (every detail call after
 the first n answers 503: a server that dies mid-way). `details_served` counts 200 answers per id.
+`GET /3/movie/{id}/videos` and `/3/movie/{id}/watch/providers` answer deterministically per id
+(`videos_of`, `providers_of`): id % 5 == 0 has no videos, id % 5 == 1 only a teaser, the rest
+an official YouTube trailer among decoys; id % 4 == 0 has no providers anywhere, the rest US
+offers (streaming only for odd ids), and id % 3 == 0 also GB. `videos` / `providers` override
+per id; `bodies` answers a path with a raw 200 body (malformed JSON). The failure schedule
+above applies to these calls too.
 Run `python -m tests.support.tmdb_fake` to serve it by hand, with 3,000 synthetic films (prints the
 bases to use).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -38,6 +45,7 @@ API_KEY = "fake-api-key-3f9a1c"
 READ_TOKEN = "fake-read-token-eyJhbGciOi.J9x"
 
 _MOVIE = re.compile(r"^/3/movie/([^/]+)$")
+_MOVIE_PART = re.compile(r"^/3/movie/([^/]+)/(videos|watch/providers)$")
 _DISCOVER = "/3/discover/movie"
 _IMAGE = re.compile(r"^/t/p/([a-z0-9]+)/([A-Za-z0-9_\-]+)\.png$")
 _ERRORS = {
@@ -86,6 +94,9 @@ class FakeTmdb:
     delay_s: float = 0.0  # sleep before answering API calls (slow server)
     host: str = "127.0.0.1"
     catalog: SyntheticCatalog | None = None  # discover + full details for its films
+    videos: dict[int, list[dict]] = field(default_factory=dict)  # override /movie/{id}/videos results
+    providers: dict[int, dict] = field(default_factory=dict)  # override /movie/{id}/watch/providers results
+    bodies: dict[str, str] = field(default_factory=dict)  # path -> raw 200 body (e.g. malformed JSON)
 
     def __post_init__(self) -> None:
         self.requests: list[SeenRequest] = []
@@ -231,8 +242,13 @@ class FakeTmdb:
             headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
             status, h, body = _json(failure.status, _ERRORS.get(failure.status, _ERRORS[500]))
             return status, {**h, **headers}, body
+        if seen.path in self.bodies:
+            return 200, {"Content-Type": "application/json;charset=utf-8"}, self.bodies[seen.path].encode()
         if seen.path == _DISCOVER and self.catalog is not None:
             return _json(*self.catalog.discover(seen.query))
+        part = _MOVIE_PART.match(seen.path)
+        if part:
+            return self.movie_part(part.group(1), part.group(2))
         movie = _MOVIE.match(seen.path)
         return self.movie(seen, movie.group(1)) if movie else _json(404, _ERRORS[404])
 
@@ -261,6 +277,64 @@ class FakeTmdb:
                 "original_language": "en",
             },
         )
+
+    def movie_part(self, raw_id: str, part: str) -> tuple[int, dict[str, str], bytes]:
+        if not raw_id.isdigit() or int(raw_id) in self.unknown_ids:
+            return _json(404, _ERRORS[404])
+        movie_id = int(raw_id)
+        results = self.videos_of(movie_id) if part == "videos" else self.providers_of(movie_id)
+        return _json(200, {"id": movie_id, "results": results})
+
+    @staticmethod
+    def trailer_key(movie_id: int, kind: str = "trailer") -> str:
+        """The film's YouTube key (11 URL-safe characters, deterministic)."""
+        digest = hashlib.sha256(f"{kind}:{movie_id}".encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:11]
+
+    def videos_of(self, movie_id: int) -> list[dict]:
+        if movie_id in self.videos:
+            return self.videos[movie_id]
+        if movie_id % 5 == 0:
+            return []
+        teaser = _video(f"Film {movie_id} Teaser", self.trailer_key(movie_id, "teaser"), "Teaser", official=True)
+        featurette = _video("Behind the scenes", self.trailer_key(movie_id, "bts"), "Featurette", official=True)
+        if movie_id % 5 == 1:
+            return [featurette, teaser]
+        return [
+            _video("Fan trailer", self.trailer_key(movie_id, "fan"), "Trailer", official=False),
+            _video("Trailer on Vimeo", "12345678", "Trailer", official=True, site="Vimeo"),
+            _video("Broken key", "not a key!", "Trailer", official=True),
+            teaser,
+            _video(f"Film {movie_id} Official Trailer", self.trailer_key(movie_id), "Trailer", official=True),
+            featurette,
+        ]
+
+    def providers_of(self, movie_id: int) -> dict[str, dict]:
+        if movie_id in self.providers:
+            return self.providers[movie_id]
+        if movie_id % 4 == 0:
+            return {}
+        link = f"https://www.themoviedb.org/movie/{movie_id}/watch?locale="
+        us: dict[str, object] = {
+            "link": link + "US",
+            "rent": [_provider(2, "Apple TV", 3)],
+            "buy": [_provider(3, "Google Play Movies", 5), _provider(2, "Apple TV", 3), {"provider_name": None}],
+        }
+        if movie_id % 2:
+            us["flatrate"] = [_provider(8, "Netflix", 1), _provider(1899, "Max", 0)]
+        found = {"US": us}
+        if movie_id % 3 == 0:
+            found["GB"] = {"link": link + "GB", "flatrate": [_provider(38, "BBC iPlayer", 2)]}
+        return found
+
+
+def _video(name: str, key: str, kind: str, *, official: bool, site: str = "YouTube") -> dict:
+    return {"iso_639_1": "en", "name": name, "key": key, "site": site, "type": kind, "official": official}
+
+
+def _provider(provider_id: int, name: str, priority: int) -> dict:
+    logo = "/logo-" + re.sub(r"[^a-z0-9]+", "-", name.lower()) + ".png"
+    return {"provider_id": provider_id, "provider_name": name, "logo_path": logo, "display_priority": priority}
 
 
 def _json(status: int, payload: object) -> tuple[int, dict[str, str], bytes]:
