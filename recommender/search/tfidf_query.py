@@ -16,6 +16,9 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+DENSE_SHARE = 16  # postings >= 1/16 of the rows: summed over a catalog-long array instead of sorted
+# (bench --scale, 1M films: a synopsis' top 20 took 24 ms with its postings sorted, 9 ms densely)
+
 
 class FastTfidf:
     """Read-only CSC/CSR views of a TfidfIndex's matrix; thread-safe."""
@@ -67,8 +70,13 @@ class TfidfQuery:
         """The same cosines for the films that share a word only: the cost follows the query's
         postings, not the catalog (a million films cost what their matching rows cost)."""
         rows, contributions = self._postings()
+        n = self.index.n_rows
         if rows.size == 0:
-            return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), self.index.n_rows)
+            return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), n)
+        if rows.size * DENSE_SHARE >= n:  # many postings (a synopsis' common words): one pass beats sorting them
+            dense = np.bincount(rows, weights=contributions, minlength=n)
+            found = np.flatnonzero(dense)
+            return SparseScores(found, dense[found].astype(np.float32), n)
         unique, inverse = np.unique(rows, return_inverse=True)
         values = np.bincount(inverse, weights=contributions, minlength=unique.size).astype(np.float32)
         return SparseScores(unique.astype(np.int64), values, self.index.n_rows)

@@ -294,7 +294,7 @@ def test_other_languages_get_a_note_not_an_error(rec, text, flagged):
         "Une histoire d'amour à Paris, café et révolution",
     ],
 )
-def test_fast_tfidf_scores_equal_the_index_scores(rec, text):
+def test_fast_tfidf_scores_equal_the_index_scores(rec, text, monkeypatch):
     """The one-pass gather in FastTfidf gives TfidfIndex's scores for text and for a film row."""
     import numpy as np
 
@@ -305,6 +305,10 @@ def test_fast_tfidf_scores_equal_the_index_scores(rec, text):
     by_row = rec.lexical.row_query(row).scores()
     assert by_row[row] == pytest.approx(1.0, abs=1e-5)  # a film is its own best lexical match
     np.testing.assert_allclose(by_row, (rec.tfidf.matrix @ rec.tfidf.matrix[row].T).toarray().ravel(), atol=1e-6)
-    sparse = rec.lexical.query(text).sparse_scores()  # the same numbers, only for rows that share a word
-    np.testing.assert_array_equal(sparse.dense(), fast)
-    assert np.all(np.diff(sparse.rows) > 0) and sparse.rows.size == np.count_nonzero(fast)
+    import recommender.search.tfidf_query as tq
+
+    for share in (0, 10**9):  # postings sorted, or summed over the whole catalog: the same numbers
+        monkeypatch.setattr(tq, "DENSE_SHARE", share)
+        sparse = rec.lexical.query(text).sparse_scores()  # only the rows that share a word
+        np.testing.assert_array_equal(sparse.dense(), fast)
+        assert np.all(np.diff(sparse.rows) > 0) and sparse.rows.size == np.count_nonzero(fast)
