@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recommender.mood.ranking import zscore
+from recommender.mood.signals import zscore
 
 if TYPE_CHECKING:
-    from recommender.mood.ranking import FilmSignals
+    from recommender.mood.signals import FilmSignals
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -143,8 +143,10 @@ def build_scaled(n: int, out: Path) -> dict:
 
 def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
     """Load `artifacts_dir` as the app does and time every request type and step."""
-    import recommender.mood.ranking as ranking
     from recommender.config import get_settings
+    from recommender.mood.rank import NO_FILTERS
+    from recommender.mood.ranking import rank_for_mood
+    from recommender.mood.scoring import RankWeights
     from recommender.search.hybrid import top_rows
     from recommender.search.vector_index import exact_truth, recall_at_k, tuning_queries
     from recommender.serving.service import Recommender
@@ -178,27 +180,16 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
     targets = [rec._target(r.emotions, "match", r.wish) for r in readings]
     words = [rec.lexical.query(t).sparse_scores() for t in MOOD_TEXTS]
 
-    def rank(i: int, every_film: bool) -> None:
+    every_film = replace(rec.rank_weights, shortlist_from=10**12)
+    short = replace(rec.rank_weights, shortlist_from=0)
+
+    def rank(i: int, w: RankWeights) -> None:
         j = i % len(MOOD_TEXTS)
-        saved = ranking.SHORTLIST_FROM
-        ranking.SHORTLIST_FROM = 10**12 if every_film else 0
-        try:
-            ranking.rank_for_mood(
-                rec.signals,
-                targets[j],
-                readings[j].vector,
-                words[j],
-                ranking.NO_FILTERS,
-                10,
-                rec.rank_weights,
-                topic=readings[j].topic,
-            )
-        finally:
-            ranking.SHORTLIST_FROM = saved
+        rank_for_mood(rec.signals, targets[j], readings[j].vector, words[j], NO_FILTERS, 10, w, topic=readings[j].topic)
 
     steps: dict[str, float] = {}
     steps["mood rank: every film"], steps["mood rank: shortlist"] = _interleaved(
-        lambda i: rank(i, True), lambda i: rank(i, False), runs
+        lambda i: rank(i, every_film), lambda i: rank(i, short), runs
     )
     queries = [rec.lexical.query(s) for s in SYNOPSES]
     steps["synopsis TF-IDF: dense"], steps["synopsis TF-IDF: sparse"] = _interleaved(

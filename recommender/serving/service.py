@@ -21,7 +21,9 @@ from recommender.mood.content_words import content_words
 from recommender.mood.feedback import FeedbackWeights, feedback_scores
 from recommender.mood.genre_table import MODES, MoodTable, default_table, top_emotions
 from recommender.mood.rank import FilmTable, MoodFilters, RankedFilm, rank_mood
-from recommender.mood.ranking import FilmSignals, RankWeights, hubness, rank_for_mood
+from recommender.mood.ranking import rank_for_mood
+from recommender.mood.scoring import RankWeights
+from recommender.mood.signals import FilmSignals, hubness
 from recommender.mood.target import MoodTarget, mood_target
 from recommender.mood.tone import tone_words
 from recommender.mood.wish import WishReader, WishReading, WishTable, default_wish_table

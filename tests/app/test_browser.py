@@ -277,7 +277,9 @@ def test_every_page_in_a_real_browser(server: Server, report: Report, capsys) ->
 
             # Benchmarks, run live.
             _go(page, "Benchmarks")
-            report.timings_s["benchmarks: run -> charts"] = _submit_and_time(page, "Run benchmarks", CHARTS, 4)
+            page.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
+            live = page.locator(".js-plotly-plot").count()  # the live section's charts, drawn already
+            report.timings_s["benchmarks: run -> charts"] = _submit_and_time(page, "Run benchmarks", CHARTS, live + 4)
             assert page.get_by_text("faster").count() >= 1
             _screenshot(page, report, "5-benchmarks")
 

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from recommender.mood.rank import MoodFilters
-from recommender.mood.ranking import GenreView, RankWeights, candidates, hubness, rank_for_mood
+from recommender.mood.ranking import rank_for_mood
+from recommender.mood.scoring import RankWeights
+from recommender.mood.signals import GenreView, candidates, hubness
 from recommender.mood.target import MoodTarget, mood_target
 from recommender.mood.wish import WishReading
 from recommender.serving.inputs import InputError
