@@ -74,9 +74,8 @@ class TfidfQuery:
         if rows.size == 0:
             return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), n)
         if rows.size * DENSE_SHARE >= n:  # many postings (a synopsis' common words): one pass beats sorting them
-            dense = np.bincount(rows, weights=contributions, minlength=n)
-            found = np.flatnonzero(dense)
-            return SparseScores(found, dense[found].astype(np.float32), n)
+            full = np.bincount(rows, weights=contributions, minlength=n).astype(np.float32)
+            return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), n, full)
         unique, inverse = np.unique(rows, return_inverse=True)
         values = np.bincount(inverse, weights=contributions, minlength=unique.size).astype(np.float32)
         return SparseScores(unique.astype(np.int64), values, self.index.n_rows)
@@ -103,15 +102,19 @@ class TfidfQuery:
 
 @dataclass(frozen=True)
 class SparseScores:
-    """Scores of the rows that have one (sorted rows, their values); every other row scores 0."""
+    """Scores of the rows that have one (sorted rows, their values); every other row scores 0.
+    When most rows may score, `full` holds every row's score instead (rows and values unused)."""
 
     rows: np.ndarray  # sorted, unique
     values: np.ndarray
     n_rows: int
+    full: np.ndarray | None = None  # (n_rows,) float32
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         """The scores of `rows` (0 where a row has none)."""
         rows = np.asarray(rows, dtype=np.int64)
+        if self.full is not None:
+            return self.full[rows]
         if self.rows.size == 0:
             return np.zeros(rows.size, dtype=np.float32)
         pos = np.minimum(np.searchsorted(self.rows, rows), self.rows.size - 1)
@@ -120,6 +123,8 @@ class SparseScores:
     def top(self, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
         """Rows of the k highest positive scores, best first (ties: lower row), skipping `exclude`."""
         excluded = np.fromiter((int(r) for r in exclude), dtype=np.int64)
+        if self.full is not None:
+            return self._top_of_full(k, excluded)
         keep = (self.values > 0) & ~np.isin(self.rows, excluded)
         rows, values = self.rows[keep], self.values[keep]
         k = max(0, min(k, rows.size))
@@ -128,8 +133,24 @@ class SparseScores:
         part = np.argpartition(-values, k - 1)[:k] if k < rows.size else np.arange(rows.size)
         return rows[part[np.lexsort((rows[part], -values[part]))]]
 
+    def _top_of_full(self, k: int, excluded: np.ndarray) -> np.ndarray:
+        assert self.full is not None
+        scores = self.full
+        excluded = excluded[(excluded >= 0) & (excluded < scores.size)]
+        if excluded.size:
+            scores = scores.copy()
+            scores[excluded] = -np.inf
+        k = max(0, min(k, scores.size - excluded.size))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+        best = part[np.lexsort((part, -scores[part]))]
+        return best[scores[best] > 0].astype(np.int64)
+
     def dense(self) -> np.ndarray:
         """The (n_rows,) array."""
+        if self.full is not None:
+            return self.full
         out = np.zeros(self.n_rows, dtype=np.float32)
         out[self.rows] = self.values
         return out

@@ -17,6 +17,7 @@ memory is measured per catalog:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import subprocess
@@ -28,7 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.config import PROJECT_ROOT
 from recommender.serving.timing import peak_rss_mb
+
+log = logging.getLogger(__name__)
 
 SIZES = (10_000, 100_000, 1_000_000)
 RUNS = 30  # timed calls per figure (interleaved pairs where there is a before and an after)
@@ -75,9 +79,22 @@ class ScalePoint:
 
 STEP_PAIRS = (  # (before, after): the same step without and with the scale work
     ("mood rank: every film", "mood rank: shortlist"),
-    ("synopsis TF-IDF: dense", "synopsis TF-IDF: sparse"),
+    ("mood words: every film", "mood words: matching films"),
     ("nearest 10: exact", "nearest 10: served index"),
 )
+
+
+RESULTS_FILE = PROJECT_ROOT / "eval" / "scale_results.json"  # the committed run the README quotes
+
+
+def load_scale_results(path: Path | None = None) -> list[ScalePoint]:
+    """The committed curve (RESULTS_FILE) for the Benchmarks page; [] and a log line when it is
+    missing or unreadable."""
+    try:
+        return [ScalePoint(**p) for p in json.loads((path or RESULTS_FILE).read_text("utf-8"))]
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("no scale results to show (%s: %s)", type(exc).__name__, exc)
+        return []
 
 
 def _p50(samples: list[float]) -> float:
@@ -178,7 +195,8 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
     # each step alone, before / after, on the inputs of the cached mood requests
     readings = [rec.reader.read(t, True)[0] for t in MOOD_TEXTS]
     targets = [rec._target(r.emotions, "match", r.wish) for r in readings]
-    words = [rec.lexical.query(t).sparse_scores() for t in MOOD_TEXTS]
+    concrete = [rec.concrete_words(t) for t in MOOD_TEXTS]
+    words = [q.sparse_scores() if q is not None else None for q in concrete]
 
     every_film = replace(rec.rank_weights, shortlist_from=10**12)
     short = replace(rec.rank_weights, shortlist_from=0)
@@ -191,10 +209,14 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
     steps["mood rank: every film"], steps["mood rank: shortlist"] = _interleaved(
         lambda i: rank(i, every_film), lambda i: rank(i, short), runs
     )
-    queries = [rec.lexical.query(s) for s in SYNOPSES]
-    steps["synopsis TF-IDF: dense"], steps["synopsis TF-IDF: sparse"] = _interleaved(
-        lambda i: top_rows(queries[i % 3].scores(), 20), lambda i: queries[i % 3].sparse_scores().top(20), runs
+    with_words = [q for q in concrete if q is not None]
+    steps["mood words: every film"], steps["mood words: matching films"] = _interleaved(
+        lambda i: top_rows(with_words[i % len(with_words)].scores(), 500),
+        lambda i: with_words[i % len(with_words)].sparse_scores().top(500),
+        runs,
     )
+    queries = [rec.lexical.query(s) for s in SYNOPSES]
+    steps["synopsis TF-IDF"], _ = _interleaved(lambda i: queries[i % 3].sparse_scores().top(20), lambda i: None, runs)
     vectors = [rec.encoder.encode_one(s) for s in SYNOPSES]
     steps["nearest 10: exact"], steps["nearest 10: served index"] = _interleaved(
         lambda i: rec.index.exact_search(vectors[i % 3], 10), lambda i: rec.index.search(vectors[i % 3], 10), runs

@@ -28,7 +28,7 @@ from recommender.mood.target import MoodTarget, mood_target
 from recommender.mood.tone import tone_words
 from recommender.mood.wish import WishReader, WishReading, WishTable, default_wish_table
 from recommender.search.hybrid import FusionParams
-from recommender.search.tfidf_query import FastTfidf
+from recommender.search.tfidf_query import FastTfidf, TfidfQuery
 from recommender.serving.mood_reading import MoodReader, cache_namespace
 from recommender.serving.reasons import baseline_reason, mood_reason
 from recommender.text import normalize_text
@@ -250,8 +250,7 @@ class Recommender:
             )
         read, source = self._wish_choice(reading.wish, wish)
         target = self._target(emotions, mode, read)
-        terms = content_words(cleaned, self._common.__contains__)
-        words = lexical.query(" ".join(terms)) if terms else None
+        words = self.concrete_words(cleaned, lexical)
         ranked = rank_for_mood(
             self.signals,
             target,
@@ -288,6 +287,12 @@ class Recommender:
             ranking,
             _emotion_source(emotion_override),
         )
+
+    def concrete_words(self, text: str, lexical: FastTfidf | None = None) -> TfidfQuery | None:
+        """The TF-IDF query of the text's concrete words only (never feeling or wanting words, nor
+        words too common in the catalog); None when it has none."""
+        terms = content_words(text, self._common.__contains__)
+        return (lexical or self.lexical).query(" ".join(terms)) if terms else None
 
     def _target(self, emotions: dict[str, float], mode: str, read: WishReading) -> MoodTarget:
         """mood_target, remembered: a repeated reading (the cached path) needs no recomputing."""

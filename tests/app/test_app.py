@@ -649,3 +649,20 @@ def test_benchmarks_live_section_empty_then_showing_what_was_served(app, recomme
     assert not at.exception, at.exception
     assert "**3** requests served" in _markdown(at)
     assert _live_charts(at)[1] == {"mood · fresh", "mood · cached", "film · fresh"}
+
+
+def test_benchmarks_scale_curve_from_the_committed_run_or_a_note(app, monkeypatch, tmp_path) -> None:
+    import json
+
+    import recommender.serving.scale_bench as scale_bench
+
+    at = _open(app, "pages/benchmarks.py")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (curve,) = [s for s in specs if s["layout"]["title"]["text"] == "Request p50 as the catalog grows"]
+    films = [p.films for p in scale_bench.load_scale_results()]
+    assert all(trace["x"] == films for trace in curve["data"]) and len(films) >= 2
+
+    monkeypatch.setattr(scale_bench, "RESULTS_FILE", tmp_path / "missing.json")
+    at = _open(at, "pages/benchmarks.py")
+    assert not at.exception, at.exception
+    assert "No scale run is recorded here" in _texts(at.info)

@@ -45,13 +45,7 @@ def tmdb():
 
 
 def service(tmdb: FakeTmdb, key: bool = True, token: bool = False, cache=None, **kw) -> PosterService:
-    settings = Settings(
-        tmdb_api_key=tmdb.api_key if key else None,
-        tmdb_read_token=tmdb.read_token if token else None,
-        tmdb_api_base=tmdb.api_base,
-        tmdb_image_base=tmdb.image_base,
-        tmdb_timeout_s=kw.pop("timeout", 2.0),
-    )
+    settings = tmdb.settings(key, token, kw.pop("timeout", 2.0))
     return PosterService(settings, cache or TTLCache(f"posters-test-{uuid.uuid4().hex[:8]}"), **kw)
 
 

@@ -309,6 +309,12 @@ def test_fast_tfidf_scores_equal_the_index_scores(rec, text, monkeypatch):
 
     for share in (0, 10**9):  # postings sorted, or summed over the whole catalog: the same numbers
         monkeypatch.setattr(tq, "DENSE_SHARE", share)
-        sparse = rec.lexical.query(text).sparse_scores()  # only the rows that share a word
+        sparse = rec.lexical.query(text).sparse_scores()  # kept for the rows that share a word
         np.testing.assert_array_equal(sparse.dense(), fast)
-        assert np.all(np.diff(sparse.rows) > 0) and sparse.rows.size == np.count_nonzero(fast)
+        np.testing.assert_array_equal(sparse.at(np.arange(len(fast))), fast)
+        positive = int(np.count_nonzero(fast))
+        for k, exclude in ((20, set()), (5, {int(np.argmax(fast))}), (len(fast), set())):
+            best = sparse.top(k, exclude)
+            assert best.size == min(k, positive - len(exclude & set(np.flatnonzero(fast).tolist())))
+            assert not set(best.tolist()) & exclude and np.all(fast[best] > 0)
+            assert np.all(np.diff(fast[best]) <= 0)  # best first

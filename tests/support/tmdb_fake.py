@@ -154,6 +154,19 @@ class FakeTmdb:
     def image_base(self) -> str:
         return f"{self.root}/t/p/w342"
 
+    def settings(self, key: bool = True, token: bool = False, timeout: float = 2.0, **extra: object):  # -> Settings
+        """App settings pointing at this server: its key (query parameter) and/or its read token."""
+        from recommender.config import Settings
+
+        return Settings(
+            tmdb_api_key=self.api_key if key else None,
+            tmdb_read_token=self.read_token if token else None,
+            tmdb_api_base=self.api_base,
+            tmdb_image_base=self.image_base,
+            tmdb_timeout_s=timeout,
+            **extra,  # type: ignore[arg-type]
+        )
+
     def fail_next(self, times: int, status: int = 429, retry_after: float | str | None = None) -> None:
         """The next `times` API calls answer `status` (with Retry-After when given)."""
         ra = None if retry_after is None else str(retry_after)
