@@ -12,14 +12,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from recommender.serving.tmdb_lookup import MAX_ATTEMPTS, MAX_TOTAL_WAIT_S, WORKERS, TmdbLookup, movie_id_of
+from recommender.serving.tmdb_lookup import TmdbDecoration, movie_id_of
 
 if TYPE_CHECKING:
-    import requests
-
     from recommender.catalog.film import Film
-    from recommender.config import Settings
-    from recommender.serving.cache import TTLCache
 
 log = logging.getLogger(__name__)
 
@@ -32,39 +28,13 @@ _POSTER_PATH = re.compile(r"^/[A-Za-z0-9_\-]{1,128}\.(?:jpe?g|png|webp)$", re.IG
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>\\`]{1,2000}$", re.IGNORECASE)
 
 
-class PosterService:
+class PosterService(TmdbDecoration):
     """Poster URL per film: the catalog's own path, else TMDB `/movie/{id}`, cached."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        cache: TTLCache | None = None,
-        session: requests.Session | None = None,
-        *,
-        max_attempts: int = MAX_ATTEMPTS,
-        max_total_wait_s: float = MAX_TOTAL_WAIT_S,
-        workers: int = WORKERS,
-    ) -> None:
-        self._image_base = settings.tmdb_image_base.rstrip("/")
-        self._tmdb = TmdbLookup(
-            settings,
-            "posters",
-            log,
-            CACHE_NAMESPACE,
-            cache,
-            session,
-            found_ttl_s=FOUND_TTL_S,
-            fallback="showing placeholders",
-            max_attempts=max_attempts,
-            max_total_wait_s=max_total_wait_s,
-            workers=workers,
-        )
-        self.enabled: bool = self._tmdb.enabled
-
-    @property
-    def last_error(self) -> str | None:
-        """Shown by status pages; None while TMDB is healthy."""
-        return self._tmdb.last_error
+    LOOKUP_NAME = "posters"
+    CACHE_NAMESPACE = CACHE_NAMESPACE
+    FOUND_TTL_S = FOUND_TTL_S
+    FALLBACK = "showing placeholders"
 
     # -- public API -------------------------------------------------------------------------
 

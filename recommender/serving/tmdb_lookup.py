@@ -247,3 +247,48 @@ def movie_id_of(value: Any) -> int | None:
 
 def _backoff(attempt: int) -> float:
     return BACKOFF_S * (2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+class TmdbDecoration:
+    """A per-film decoration fetched from TMDB (posters, watch info): one TmdbLookup, its status.
+    Subclasses name it (`LOOKUP_NAME`, `CACHE_NAMESPACE`, `FOUND_TTL_S`, `FALLBACK`)."""
+
+    LOOKUP_NAME = "TMDB"
+    CACHE_NAMESPACE = "tmdb:v1"
+    FOUND_TTL_S = 24 * 3600
+    FALLBACK = "showing nothing"
+
+    def __init__(
+        self,
+        settings: Settings,
+        cache: TTLCache | None = None,
+        session: requests.Session | None = None,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        max_total_wait_s: float = MAX_TOTAL_WAIT_S,
+        workers: int = WORKERS,
+    ) -> None:
+        self._image_base = settings.tmdb_image_base.rstrip("/")
+        self._tmdb = TmdbLookup(
+            settings,
+            self.LOOKUP_NAME,
+            logging.getLogger(type(self).__module__),
+            self.CACHE_NAMESPACE,
+            cache,
+            session,
+            found_ttl_s=self.FOUND_TTL_S,
+            fallback=self.FALLBACK,
+            max_attempts=max_attempts,
+            max_total_wait_s=max_total_wait_s,
+            workers=workers,
+        )
+        self.enabled: bool = self._tmdb.enabled
+
+    @property
+    def last_error(self) -> str | None:
+        """Shown by status pages; None while TMDB is healthy."""
+        return self._tmdb.last_error
+
+    @property
+    def breaker_open(self) -> bool:
+        return self._tmdb.breaker_open

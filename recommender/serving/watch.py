@@ -18,20 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from recommender.config import DEFAULT_REGION, parse_region
 from recommender.serving.posters import image_url
-from recommender.serving.tmdb_lookup import (
-    MAX_ATTEMPTS,
-    MAX_TOTAL_WAIT_S,
-    WORKERS,
-    LookupFailure,
-    TmdbLookup,
-    movie_id_of,
-)
+from recommender.serving.tmdb_lookup import LookupFailure, TmdbDecoration, movie_id_of
 
 if TYPE_CHECKING:
-    import requests
-
     from recommender.config import Settings
-    from recommender.serving.cache import TTLCache
 
 log = logging.getLogger(__name__)
 
@@ -69,44 +59,18 @@ class WatchInfo:
         return bool(self.flatrate or self.rent or self.buy)
 
 
-class WatchService:
+class WatchService(TmdbDecoration):
     """Trailer and providers per film (TMDB id), cached per film and per (film, region)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        cache: TTLCache | None = None,
-        session: requests.Session | None = None,
-        *,
-        max_attempts: int = MAX_ATTEMPTS,
-        max_total_wait_s: float = MAX_TOTAL_WAIT_S,
-        workers: int = WORKERS,
-    ) -> None:
+    LOOKUP_NAME = "watch info"
+    CACHE_NAMESPACE = CACHE_NAMESPACE
+    FOUND_TTL_S = FOUND_TTL_S
+    FALLBACK = "showing no trailers or providers"
+
+    def __init__(self, settings: Settings, *args: Any, **kwargs: Any) -> None:
+        super().__init__(settings, *args, **kwargs)
         self.default_region = parse_region(settings.region) or DEFAULT_REGION
         self.region_fixed = settings.region_from_env  # REELMOOD_REGION set: it beats the browser's locale
-        self._image_base = settings.tmdb_image_base
-        self._tmdb = TmdbLookup(
-            settings,
-            "watch info",
-            log,
-            CACHE_NAMESPACE,
-            cache,
-            session,
-            found_ttl_s=FOUND_TTL_S,
-            fallback="showing no trailers or providers",
-            max_attempts=max_attempts,
-            max_total_wait_s=max_total_wait_s,
-            workers=workers,
-        )
-        self.enabled: bool = self._tmdb.enabled
-
-    @property
-    def last_error(self) -> str | None:
-        return self._tmdb.last_error
-
-    @property
-    def breaker_open(self) -> bool:
-        return self._tmdb.breaker_open
 
     def watch_info(self, movie_id: int, region: str | None = None) -> WatchInfo | None:
         """The film's trailer and providers in `region` (default: the setting); None: nothing known."""
