@@ -209,8 +209,11 @@ class WishSettings:
     `plain_margin` in one that does not ("can't stop crying" is a feeling, not a request); `top`:
     the mean of a class's best `top` exemplar cosines is its score. Chosen on eval/mood_tune.json
     (wish accuracy there 0.910; one margin of 0.05 for every clause gave 0.903, 0.12 for plain
-    clauses 0.903). Re-checked with 25 more phrasings per wish and 60 more plain feelings (written
-    apart from both eval sets): the same margins stay best (0.918 in a 3 x 3 grid around them)."""
+    clauses 0.903). With 25 more phrasings per wish and 60 more plain feelings (written apart from
+    both eval sets) the same margins stay best for top 3 (0.918). Top 5 and 8 score higher there
+    (0.910-0.933, 0.925) but read "my heart is broken but I don't want anything sad" as asking for
+    a cry (and top 8 "nothing intense, I just want to unwind" as a thrill): a negation lost to
+    averaging more exemplars, so top stays 3."""
 
     margin: float = 0.05
     plain_margin: float = 0.08
