@@ -25,6 +25,7 @@ from recommender.catalog.parse import (
     parse_row,
     parse_year,
 )
+from support.films import film_record
 
 OVERVIEW = "A crew travels far to save the world."
 
@@ -423,22 +424,8 @@ def test_catalog_rejects_a_frame_without_film_columns() -> None:
 # ---- title search ----------------------------------------------------------------------------
 
 
-def film_record(movie_id: int, title: str, year: int | None, votes: int = 100) -> dict[str, Any]:
-    return dict(
-        movie_id=movie_id,
-        title=title,
-        overview=OVERVIEW,
-        year=year,
-        genres=("Drama",),
-        vote_average=7.0,
-        vote_count=votes,
-        popularity=1.0,
-        original_language="en",
-        keywords=(),
-        tagline="",
-        runtime=None,
-        poster_path=None,
-    )
+def titled(movie_id: int, title: str, year: int | None, votes: int = 100) -> dict[str, Any]:
+    return film_record(movie_id=movie_id, title=title, overview=OVERVIEW, year=year, vote_count=votes)
 
 
 @pytest.fixture(scope="module")
@@ -446,17 +433,17 @@ def small_catalog() -> Catalog:
     return Catalog(
         make_frame(
             [
-                film_record(1, "Heat", 1995, 5000),
-                film_record(2, "Heat", 1986, 10),
-                film_record(3, "Amélie", 2001),
-                film_record(4, "The Dark Knight", 2008, 9000),
-                film_record(5, "The Dark Knight Rises", 2012, 8000),
-                film_record(6, "Titanic", 1997, 8000),
-                film_record(7, "Titanic", 1953, 5),
-                film_record(8, "Fantasia", 1940, 900),
-                film_record(9, "Fantasia 2000", 1999, 300),
-                film_record(10, "2012", 2009, 500),
-                film_record(11, "Léon: The Professional", 1994, 4000),
+                titled(1, "Heat", 1995, 5000),
+                titled(2, "Heat", 1986, 10),
+                titled(3, "Amélie", 2001),
+                titled(4, "The Dark Knight", 2008, 9000),
+                titled(5, "The Dark Knight Rises", 2012, 8000),
+                titled(6, "Titanic", 1997, 8000),
+                titled(7, "Titanic", 1953, 5),
+                titled(8, "Fantasia", 1940, 900),
+                titled(9, "Fantasia 2000", 1999, 300),
+                titled(10, "2012", 2009, 500),
+                titled(11, "Léon: The Professional", 1994, 4000),
             ]
         )
     )

@@ -9,6 +9,7 @@ from conftest import need
 from recommender.catalog.film import Film
 from recommender.mood.tone import CARD_MIN_Z, CARD_TONES, standardise, tone_similarity, tone_text, tone_words
 from recommender.mood.wish import default_wish_table
+from support.films import make_film
 
 
 def test_standardise_centres_and_scales_each_column():
@@ -65,23 +66,7 @@ def test_tone_words_names_the_strongest_tones_above_the_threshold():
 
 
 def _film(**kw) -> Film:
-    base = dict(
-        movie_id=1,
-        title="T",
-        overview="A shy baker enters a contest.",
-        year=2001,
-        genres=("Comedy",),
-        vote_average=7.0,
-        vote_count=100,
-        popularity=1.0,
-        original_language="en",
-        keywords=(),
-        tagline="",
-        runtime=90.0,
-        poster_path=None,
-    )
-    base.update(kw)
-    return Film(**base)
+    return make_film(**{"overview": "A shy baker enters a contest.", "genres": ("Comedy",), "runtime": 90.0, **kw})
 
 
 def test_tone_text_has_tagline_keywords_and_overview():

@@ -15,27 +15,21 @@ from recommender.config import Settings
 from recommender.serving.cache import TTLCache
 from recommender.serving.placeholders import placeholder_svg
 from recommender.serving.posters import TMDB_ATTRIBUTION, PosterService
+from support.films import make_film
 from support.tmdb_fake import FakeTmdb
 
 
 def film(movie_id: int, title: str = "Avatar", **kw) -> Film:
-    fields = dict(
-        movie_id=movie_id,
-        title=title,
-        overview="",
-        year=2009,
-        genres=("Action", "Adventure"),
-        vote_average=7.2,
-        vote_count=100,
-        popularity=1.0,
-        original_language="en",
-        keywords=(),
-        tagline="",
-        runtime=None,
-        poster_path=None,
+    return make_film(
+        **{
+            "movie_id": movie_id,
+            "title": title,
+            "year": 2009,
+            "genres": ("Action", "Adventure"),
+            "vote_average": 7.2,
+            **kw,
+        }
     )
-    fields.update(kw)
-    return Film(**fields)
 
 
 @pytest.fixture
