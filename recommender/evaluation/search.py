@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from recommender.config import PROJECT_ROOT
-from recommender.search.hybrid import DEFAULT_ALPHA, DEFAULT_POOL, FusionParams, hybrid_search, top_rows
+from recommender.search.hybrid import DEFAULT_ALPHA, DEFAULT_POOL, FusionParams, hybrid_search
 from recommender.search.tfidf_query import FastTfidf, SparseScores
+from recommender.search.topk import top_rows
 
 DEV_SET = PROJECT_ROOT / "eval" / "synopsis_dev.json"
 RESULTS_JSON = PROJECT_ROOT / "eval" / "search_results.json"

@@ -44,12 +44,13 @@ def shortlist(signals: FilmSignals, target: MoodTarget, filters: MoodFilters, ne
             signals._shortlists.move_to_end(key)
             return found
     rounded = MoodTarget(genres_w, tones_w, target.wish, target.avoid)
-    keep = candidates(signals, GenreView.of(signals.table, genres_w), filters, need, frozenset(), w.gate)
+    genres = GenreView.of(signals.table, genres_w)
+    keep = candidates(signals, genres, filters, need, frozenset(), w.gate)
     pool = np.flatnonzero(keep)
     static = mood_scores(
         signals,
         rounded,
-        GenreView.of(signals.table, genres_w, pool),
+        genres.take(pool),
         None,
         None,
         np.ones(pool.size, dtype=bool),

@@ -55,6 +55,10 @@ class FilmSignals:
         self._basis = np.ascontiguousarray(vt[:MEANING_DIMS].T, dtype=np.float32)  # (d, k)
         self._projected = np.ascontiguousarray(self.vectors @ self._basis, dtype=np.float32)
 
+    def forget_shortlists(self) -> None:
+        with self._lock:
+            self._shortlists.clear()
+
     def dither(self, seed: int) -> np.ndarray:
         start = seed % len(self.table) if len(self.table) else 0
         return self.noise[start : start + len(self.table)]
@@ -108,6 +112,10 @@ class GenreView:
         fit = 0.7 * np.clip(best, 0.0, None) + 0.3 * pos_mean + np.clip(worst, None, 0.0)
         of = table.combo_of if rows is None else table.combo_of[rows]  # genre set of each film
         return cls(best[of], worst[of], fit[of], max((v for v in weights.values() if v > 0), default=0.0))
+
+    def take(self, rows: np.ndarray) -> GenreView:
+        """The same view for `rows` only."""
+        return GenreView(self.best[rows], self.worst[rows], self.fit[rows], self.top)
 
     def clashing(self, below: float = EXCLUDE) -> np.ndarray:
         """Films with a genre weighted at or below `below`."""

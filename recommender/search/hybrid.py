@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recommender.search.tfidf_query import SparseScores
+from recommender.search.topk import top_rows
 
 DEFAULT_ALPHA = 0.6
 DEFAULT_POOL = 20  # 20, 50 and 100 score the same on the dev set; 20 is the cheapest
@@ -35,20 +36,6 @@ class FusedHit:
     score: float  # fused ranking score, 0..1
     cosine: float  # true cosine of the query and film embeddings
     lexical: float  # raw TF-IDF cosine
-
-
-def top_rows(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
-    """Rows of the k highest scores (best first), skipping `exclude`; ties by lower row."""
-    scores = np.asarray(scores, dtype=np.float32)
-    excl = [r for r in exclude if 0 <= r < scores.size]
-    if excl:
-        scores = scores.copy()
-        scores[excl] = -np.inf
-    k = max(0, min(k, scores.size - len(excl)))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
-    return part[np.lexsort((part, -scores[part]))]
 
 
 def candidate_pool(

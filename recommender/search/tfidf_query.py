@@ -16,6 +16,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.search.topk import top_rows
+
 DENSE_SHARE = 16  # postings >= 1/16 of the rows: summed over a catalog-long array instead of sorted
 # (bench --scale, 1M films: a synopsis' top 20 took 24 ms with its postings sorted, 9 ms densely)
 
@@ -122,30 +124,13 @@ class SparseScores:
 
     def top(self, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
         """Rows of the k highest positive scores, best first (ties: lower row), skipping `exclude`."""
-        excluded = np.fromiter((int(r) for r in exclude), dtype=np.int64)
         if self.full is not None:
-            return self._top_of_full(k, excluded)
+            best = top_rows(self.full, k, exclude)
+            return best[self.full[best] > 0]
+        excluded = np.fromiter((int(r) for r in exclude), dtype=np.int64)
         keep = (self.values > 0) & ~np.isin(self.rows, excluded)
-        rows, values = self.rows[keep], self.values[keep]
-        k = max(0, min(k, rows.size))
-        if k == 0:
-            return np.zeros(0, dtype=np.int64)
-        part = np.argpartition(-values, k - 1)[:k] if k < rows.size else np.arange(rows.size)
-        return rows[part[np.lexsort((rows[part], -values[part]))]]
-
-    def _top_of_full(self, k: int, excluded: np.ndarray) -> np.ndarray:
-        assert self.full is not None
-        scores = self.full
-        excluded = excluded[(excluded >= 0) & (excluded < scores.size)]
-        if excluded.size:
-            scores = scores.copy()
-            scores[excluded] = -np.inf
-        k = max(0, min(k, scores.size - excluded.size))
-        if k == 0:
-            return np.zeros(0, dtype=np.int64)
-        part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
-        best = part[np.lexsort((part, -scores[part]))]
-        return best[scores[best] > 0].astype(np.int64)
+        rows = self.rows[keep]  # sorted: the lower index is the lower row, as top_rows breaks ties
+        return rows[top_rows(self.values[keep], k)]
 
     def dense(self) -> np.ndarray:
         """The (n_rows,) array."""

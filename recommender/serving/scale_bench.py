@@ -24,13 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from recommender.config import PROJECT_ROOT
-from recommender.serving.timing import peak_rss_mb
+from recommender.serving.timing import peak_rss_mb, time_calls, time_rotating
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +102,14 @@ def _p50(samples: list[float]) -> float:
     return round(float(np.percentile(samples, 50)), 3) if samples else float("nan")
 
 
-def _interleaved(fa, fb, runs: int) -> tuple[float, float]:
-    a: list[float] = []
-    b: list[float] = []
-    for i in range(runs):
-        for fn, out in ((fa, a), (fb, b)) if i % 2 == 0 else ((fb, b), (fa, a)):
-            start = time.perf_counter()
-            fn(i)
-            out.append((time.perf_counter() - start) * 1000.0)
+def _paired(fa: Callable[[int], object], fb: Callable[[int], object], runs: int) -> tuple[float, float]:
+    """p50 of two calls timed in turn, the first of each run rotating (timing.time_rotating)."""
+    a, b = time_rotating([fa, fb], runs, lambda: None)
     return _p50(a), _p50(b)
+
+
+def _alone(fn: Callable[[int], object], runs: int) -> float:
+    return _p50(time_calls(fn, runs, lambda: None))
 
 
 # ---- step 1: build (its own process) --------------------------------------------------------
@@ -164,7 +164,7 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
     from recommender.mood.rank import NO_FILTERS
     from recommender.mood.ranking import rank_for_mood
     from recommender.mood.scoring import RankWeights
-    from recommender.search.hybrid import top_rows
+    from recommender.search.topk import top_rows
     from recommender.search.vector_index import exact_truth, recall_at_k, tuning_queries
     from recommender.serving.service import Recommender
 
@@ -179,8 +179,7 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
         rec.recommend_for_mood(MOOD_TEXTS[i % len(MOOD_TEXTS)], with_posters=False)
 
     def mood_uncached(i: int) -> None:
-        rec.signals._shortlists.clear()
-        rec._targets.clear()
+        rec.forget_targets()
         rec.recommend_for_mood(UNCACHED_TEXTS[i % len(UNCACHED_TEXTS)], with_posters=False, use_cache=False)
 
     def synopsis(i: int) -> None:
@@ -189,8 +188,8 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
     for i in range(len(MOOD_TEXTS)):
         mood(i)  # warm: readings cached, shortlists made
     synopsis(0)
-    mood_cached, mood_fresh = _interleaved(mood, mood_uncached, runs)
-    synopsis_ms, _ = _interleaved(synopsis, lambda i: None, runs)
+    mood_cached, mood_fresh = _paired(mood, mood_uncached, runs)
+    synopsis_ms = _alone(synopsis, runs)
 
     # each step alone, before / after, on the inputs of the cached mood requests
     readings = [rec.reader.read(t, True)[0] for t in MOOD_TEXTS]
@@ -206,22 +205,22 @@ def measure_scaled(artifacts_dir: Path, runs: int = RUNS) -> dict:
         rank_for_mood(rec.signals, targets[j], readings[j].vector, words[j], NO_FILTERS, 10, w, topic=readings[j].topic)
 
     steps: dict[str, float] = {}
-    steps["mood rank: every film"], steps["mood rank: shortlist"] = _interleaved(
+    steps["mood rank: every film"], steps["mood rank: shortlist"] = _paired(
         lambda i: rank(i, every_film), lambda i: rank(i, short), runs
     )
     with_words = [q for q in concrete if q is not None]
-    steps["mood words: every film"], steps["mood words: matching films"] = _interleaved(
+    steps["mood words: every film"], steps["mood words: matching films"] = _paired(
         lambda i: top_rows(with_words[i % len(with_words)].scores(), 500),
         lambda i: with_words[i % len(with_words)].sparse_scores().top(500),
         runs,
     )
     queries = [rec.lexical.query(s) for s in SYNOPSES]
-    steps["synopsis TF-IDF"], _ = _interleaved(lambda i: queries[i % 3].sparse_scores().top(20), lambda i: None, runs)
+    steps["synopsis TF-IDF"] = _alone(lambda i: queries[i % 3].sparse_scores().top(20), runs)
     vectors = [rec.encoder.encode_one(s) for s in SYNOPSES]
-    steps["nearest 10: exact"], steps["nearest 10: served index"] = _interleaved(
+    steps["nearest 10: exact"], steps["nearest 10: served index"] = _paired(
         lambda i: rec.index.exact_search(vectors[i % 3], 10), lambda i: rec.index.search(vectors[i % 3], 10), runs
     )
-    steps["synopsis encoder"], _ = _interleaved(lambda i: rec.encoder.encode_one(SYNOPSES[i % 3]), lambda i: None, runs)
+    steps["synopsis encoder"] = _alone(lambda i: rec.encoder.encode_one(SYNOPSES[i % 3]), runs)
     queries_v, exclude = tuning_queries(rec.index.vectors, n=200, seed=11)
     recall = recall_at_k(rec.index, queries_v, exclude, truth=exact_truth(rec.index.vectors, queries_v, exclude))
     return {

@@ -294,6 +294,12 @@ class Recommender:
         terms = content_words(text, self._common.__contains__)
         return (lexical or self.lexical).query(" ".join(terms)) if terms else None
 
+    def forget_targets(self) -> None:
+        """Drop the remembered mood targets and their shortlists: the next request pays as the
+        first one for its target does (the scale benchmark's "nothing cached")."""
+        self._targets.clear()
+        self.signals.forget_shortlists()
+
     def _target(self, emotions: dict[str, float], mode: str, read: WishReading) -> MoodTarget:
         """mood_target, remembered: a repeated reading (the cached path) needs no recomputing."""
         key = (mode, read.wish, read.avoid, read.genres_in, read.genres_out, tuple(emotions.items()))

@@ -43,9 +43,9 @@ def _rows(rec, text: str, short: bool, w: RankWeights = STILL, **kw) -> list[int
 
 @pytest.fixture(autouse=True)
 def _fresh_memo(rec):
-    rec.signals._shortlists.clear()
+    rec.signals.forget_shortlists()
     yield
-    rec.signals._shortlists.clear()
+    rec.signals.forget_shortlists()
 
 
 def test_shortlist_gives_the_exhaustive_top_10(rec):
@@ -73,7 +73,7 @@ def test_shortlist_result_does_not_depend_on_earlier_requests(rec):
     a, b = TEXTS[1], TEXTS[3]
     _rows(rec, a, True, RankWeights())
     b_after_a = _rows(rec, b, True, RankWeights())
-    rec.signals._shortlists.clear()
+    rec.signals.forget_shortlists()
     assert _rows(rec, b, True, RankWeights()) == b_after_a
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.search.hybrid import FusionParams, candidate_pool, fuse, hybrid_search, top_rows
+from recommender.search.hybrid import FusionParams, candidate_pool, fuse, hybrid_search
 from recommender.search.tfidf_query import SparseScores
+from recommender.search.topk import top_rows
 
 
 def test_top_rows_orders_excludes_and_breaks_ties_by_row():
