@@ -42,17 +42,12 @@ class FeedbackWeights:
     similar: float = 0.3
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-6)).astype(np.float32)
-
-
 def resemblance(signals: FilmSignals, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(n, len(rows)) each: cosine of the film vectors, cosine of the tone profiles, and the
     Jaccard overlap of the genre sets, of every film with each film in `rows`."""
     idx = np.asarray(list(rows), dtype=np.intp)
     story = signals.vectors @ signals.vectors[idx].T
-    tones = _unit_rows(signals.tone_terms)
+    tones = signals.unit_tones
     tone = tones @ tones[idx].T
     g = signals.table.genres
     shared = g @ g[idx].T

@@ -10,10 +10,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from recommender.mood.rank import NO_FILTERS, FilmTable, MoodFilters
+from recommender.search.vector_index import unit_rows
 
 MEANING_DIMS = 192
 EXCLUDE = -0.9  # a genre weighted this low is a clash (Horror for "something for the kids")
@@ -54,6 +56,11 @@ class FilmSignals:
         _, _, vt = np.linalg.svd(sample, full_matrices=False)
         self._basis = np.ascontiguousarray(vt[:MEANING_DIMS].T, dtype=np.float32)  # (d, k)
         self._projected = np.ascontiguousarray(self.vectors @ self._basis, dtype=np.float32)
+
+    @cached_property
+    def unit_tones(self) -> np.ndarray:
+        """Tone terms scaled to unit rows (tone cosines for feedback), made on first use."""
+        return unit_rows(self.tone_terms)
 
     def forget_shortlists(self) -> None:
         with self._lock:
