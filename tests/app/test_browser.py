@@ -364,11 +364,22 @@ def _closeness(rec, ids: list[int], to: int) -> float:
     return sum(float(vectors[rec.catalog.row_of(m)] @ target) for m in ids if m != to) / len(ids)
 
 
-def _same_list_in_a_fresh_page(browser, url: str, where: str, expected: list[int], image_base: str):
-    """The copied URL in a new page (a new Streamlit session): the same cards, in the same order."""
+POSTER_STATES = (
+    "() => [...document.querySelectorAll('img.rm-poster')].map(i => [i.src.slice(0, 80), i.complete, i.naturalWidth])"
+)
+
+
+def _same_list_in_a_fresh_page(browser, url: str, where: str, expected: list[int], image_base: str, report: Report):
+    """The copied URL in a new page (a new Streamlit session): the same cards, in the same order.
+    When its posters never all load, the page and each poster's state are kept for the diagnosis."""
     other = browser.new_page(viewport={"width": 1440, "height": 900})
     other.goto(url)
-    other.wait_for_function(POSTERS_LOADED, arg=[len(expected), image_base], timeout=RESULT_TIMEOUT_MS)
+    try:
+        other.wait_for_function(POSTERS_LOADED, arg=[len(expected), image_base], timeout=RESULT_TIMEOUT_MS)
+    except Exception:
+        other.screenshot(path=str(report.folder / f"failure-{where}-shared-link.png"), full_page=True)
+        print(f"[browser] {url}: posters {other.evaluate(POSTER_STATES)}")
+        raise
     other.wait_for_function(IDLE, timeout=RESULT_TIMEOUT_MS)
     assert _card_ids(other, where) == expected, url
     return other
@@ -431,7 +442,7 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             # The URL holds the request: with the feedback cleared, a fresh page shows the same list.
             shared = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Clear feedback"))
             page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
-            other = _same_list_in_a_fresh_page(browser, page.url, "mood", shared, image_base)
+            other = _same_list_in_a_fresh_page(browser, page.url, "mood", shared, image_base, report)
             other.wait_for_function(  # the link's text fills the box too
                 "() => [...document.querySelectorAll('textarea')].some(t => t.value.endsWith('want to laugh'))",
                 timeout=RESULT_TIMEOUT_MS,
@@ -456,7 +467,7 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             assert nxt not in onward and f"film={nxt}" in page.url
             page.wait_for_function(POSTERS_LOADED, arg=[10, image_base], timeout=RESULT_TIMEOUT_MS)
             _screenshot(page, report, "10-similar-more-like-this")
-            _same_list_in_a_fresh_page(browser, page.url, "similar", onward, image_base).close()
+            _same_list_in_a_fresh_page(browser, page.url, "similar", onward, image_base, report).close()
 
             # The Benchmarks page's live section shows the requests this visit made (9 lists at least).
             assert _served_count(page) >= served_before + 9
