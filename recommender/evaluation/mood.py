@@ -1,7 +1,9 @@
 """`python -m recommender evaluate-mood`: the mood ranking on a committed set of mood texts.
 
 The sets in eval/ were written apart from the ranking code: `mood_dev.json` is the one figures
-are reported on, `mood_tune.json` the one the ranking's numbers were tuned on. Per ranking
+are reported on, `mood_tune.json` the one the ranking's numbers were tuned on, `mood_tune2.json`
+(written later by another hand, without sight of the others or of the wish exemplars) a second
+check for the choices made on it. Per ranking
 (`baseline`: the ranking before wishes and tones; `default`: the current one) it reports genre
 precision@10 (share of the top 10 with a fitting genre and no excluded one), junk share (films
 rated below 5.5), the median vote count of what is shown, distinct films ÷ slots over the whole
