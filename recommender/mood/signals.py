@@ -48,6 +48,7 @@ class FilmSignals:
         self._lock = threading.Lock()
         # request-independent parts of the score, computed once
         self.tone_terms = (np.clip(self.tones, -3.0, 3.0) / 3.0).astype(np.float32)
+        self.tone_present = np.clip(self.tone_terms, 0.0, None)  # how much more of each tone than the average film
         self.quality_term = np.clip((self.table.quality * 10.0 - 6.0) / 2.0, -1.0, 1.0).astype(np.float32)
         self.unfamiliarity = (1.0 - self.table.familiarity).astype(np.float32)
         # one fixed table of Gumbel noise; a request dithers with the window its seed points at
@@ -69,6 +70,15 @@ class FilmSignals:
     def dither(self, seed: int) -> np.ndarray:
         start = seed % len(self.table) if len(self.table) else 0
         return self.noise[start : start + len(self.table)]
+
+    def tone_fit(self, weights: Mapping[str, float], rows: np.ndarray | None = None) -> np.ndarray:
+        """(films,) how well each film's tones fit the weights: a wanted tone counts for and against
+        (more of it than the average film is better, less is worse), an unwanted one only against:
+        a film with less tension than the average film is not thereby calm."""
+        vec = self.tone_vector(weights)
+        terms = self.tone_terms if rows is None else self.tone_terms[rows]
+        present = self.tone_present if rows is None else self.tone_present[rows]
+        return terms @ np.clip(vec, 0.0, None) + present @ np.clip(vec, None, 0.0)
 
     def tone_vector(self, weights: Mapping[str, float]) -> np.ndarray:
         vec = np.array([float(weights.get(t, 0.0)) for t in self.tone_ids], dtype=np.float32)

@@ -175,6 +175,21 @@ def test_the_diversity_rerank_spreads_the_picks(rec, query):
     assert _mean_pairwise_cosine(vecs, rows_varied) < _mean_pairwise_cosine(vecs, rows_plain)
 
 
+def test_an_unwanted_tone_only_counts_against(rec):
+    """A wanted tone is a bonus above the average film and a cost below it; an unwanted tone is a
+    cost where a film has more of it than most, and never a bonus for having less."""
+    s = rec.signals
+    tense = s.tone_ids.index("tense")
+    terms = s.tone_terms[:, tense]
+    wanted, unwanted = s.tone_fit({"tense": 1.0}), s.tone_fit({"tense": -1.0})
+    np.testing.assert_allclose(wanted, terms, atol=1e-6)
+    np.testing.assert_allclose(unwanted, -np.clip(terms, 0.0, None), atol=1e-6)
+    assert (terms < 0).any() and np.all(unwanted[terms < 0] == 0)  # less tense than most: no bonus
+    rows = np.array([5, 0, 2])
+    mixed = {"calm": 1.0, "tense": -1.0, "scary": -0.5}
+    np.testing.assert_allclose(s.tone_fit(mixed, rows), s.tone_fit(mixed)[rows], atol=1e-6)
+
+
 def test_hubness_shape_and_range(rec):
     vecs = rec.signals.vectors
     mood = rec.encoder.encode(["make me laugh", "i feel sad", "scare me", "a good cry", "long day"])
