@@ -45,7 +45,12 @@ POSTERS_LOADED = """([n, base]) => {
   return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0 && i.src.startsWith(base));
 }"""
 CHARTS = "n => document.querySelectorAll('.js-plotly-plot').length >= n"
-IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+# idle: no run in progress, and no element left over from the previous run (Streamlit marks those
+# data-stale while a rerun has not yet redrawn them; one CI run read 13 cards, 10 new + 3 stale)
+IDLE = (
+    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " && !document.querySelector('[data-stale=\"true\"]')"
+)
 
 
 def _browser_ready() -> bool:
