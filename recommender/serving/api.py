@@ -253,6 +253,9 @@ class ModelsOut(BaseModel):
     emotion: str
     emotion_model_id: str
     encoder: bool
+    wish_encoder: str | None = Field(
+        None, description="the wish reader's own model; null: the search encoder reads wishes"
+    )
 
 
 class HealthOut(BaseModel):
@@ -498,6 +501,7 @@ def create_app(recommender: Recommender | None = None) -> FastAPI:
                 "emotion": status.emotion_model,
                 "emotion_model_id": status.emotion_model_id,
                 "encoder": status.encoder_loaded,
+                "wish_encoder": status.wish_encoder,
             },
             "cache": asdict(status.cache),
             "posters_enabled": status.posters_enabled,

@@ -44,19 +44,32 @@ def _unpack(text: str, dim: int) -> np.ndarray:
     return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
 
-def cache_namespace(emotion_id: str, encoder_id: str, wishes_version: str) -> str:
-    return f"mood:{emotion_id}:{encoder_id}:{wishes_version}"
+def cache_namespace(emotion_id: str, encoder_id: str, wishes_version: str, wish_encoder_id: str = "") -> str:
+    wishes = f"{wishes_version}:{wish_encoder_id}" if wish_encoder_id else wishes_version
+    return f"mood:{emotion_id}:{encoder_id}:{wishes}"
 
 
 class MoodReader:
     """Emotions + wish + vector for cleaned text, through the cache; thread-safe."""
 
-    def __init__(self, emotion: EmotionClassifier, encoder: Any, wishes: WishReader | None, cache: TTLCache) -> None:
+    def __init__(
+        self,
+        emotion: EmotionClassifier,
+        encoder: Any,
+        wishes: WishReader | None,
+        cache: TTLCache,
+        mood_texts: np.ndarray | None = None,
+        own_encoder: bool = False,
+    ) -> None:
+        """`mood_texts`: the wish exemplars in `encoder`'s space (default: the reader's own vectors);
+        `own_encoder`: the reader encodes clauses with its own model (models/wish), not `encoder`."""
         self.emotion = emotion
         self.encoder = encoder
         self.wishes = wishes
         self.cache = cache
         self.dim = int(getattr(encoder, "dim", 384)) if encoder is not None else 0
+        self.own_encoder = own_encoder
+        self.mood_texts = mood_texts if mood_texts is not None or wishes is None else wishes.exemplar_vectors
 
     def read(self, text: str, use_cache: bool = True) -> tuple[MoodReading, bool]:
         """(reading, came from the cache). Through the cache, a fresh reading is returned as it will
@@ -86,14 +99,18 @@ class MoodReader:
         if self.encoder is None or self.wishes is None:
             return MoodReading(emotions, WishReading(None, None), None)
         parts = clauses(text)
-        texts = [text, *parts] if len(parts) > 1 else [text]
-        vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32)
-        part_vecs = vecs[1:] if len(parts) > 1 else vecs
+        if self.own_encoder:
+            vector = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
+            part_vecs = self.wishes.encode(parts)
+        else:  # one batch: the text and its clauses
+            texts = [text, *parts] if len(parts) > 1 else [text]
+            vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32)
+            vector, part_vecs = vecs[0], (vecs[1:] if len(parts) > 1 else vecs)
         wish = self.wishes.read_scores(
             parts, self.wishes.class_scores(part_vecs), self.wishes.phrased_as_negation(part_vecs)
         )
-        topic = 1.0 - float(np.max(self.wishes.exemplar_vectors @ vecs[0]))
-        return MoodReading(emotions, wish, vecs[0], min(1.0, max(0.0, topic)))
+        topic = 1.0 - float(np.max(self.mood_texts @ vector))  # how much the text says beyond a bare wish or feeling
+        return MoodReading(emotions, wish, vector, min(1.0, max(0.0, topic)))
 
     def _from_cache(self, hit: Any) -> MoodReading | None:
         if not isinstance(hit, dict) or not isinstance(hit.get("emotions"), dict):

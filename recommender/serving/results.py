@@ -60,6 +60,7 @@ class ServiceStatus:
     posters_enabled: bool
     encoder_loaded: bool
     index: dict[str, Any] = field(default_factory=dict)
+    wish_encoder: str | None = None  # the wish reader's own model (models/wish); None: the search encoder reads wishes
 
 
 def recommendation(

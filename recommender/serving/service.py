@@ -7,10 +7,12 @@ method is thread-safe and turns bad input into `InputError` with a message fit f
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +28,15 @@ from recommender.mood.scoring import RankWeights
 from recommender.mood.signals import FilmSignals, hubness
 from recommender.mood.target import MoodTarget, mood_target
 from recommender.mood.tone import tone_words
-from recommender.mood.wish import WishReader, WishReading, WishTable, default_wish_table
+from recommender.mood.wish import (
+    SEARCH_ENCODER_SETTINGS,
+    WISH_ENCODER_DIR,
+    WishReader,
+    WishReading,
+    WishSettings,
+    WishTable,
+    default_wish_table,
+)
 from recommender.search.hybrid import FusionParams
 from recommender.search.tfidf_query import FastTfidf, TfidfQuery
 from recommender.serving.mood_reading import MoodReader, cache_namespace
@@ -102,7 +112,10 @@ class Recommender:
         feedback_weights: FeedbackWeights = FeedbackWeights(),
         corrections: TTLCache | None = None,
         watch: WatchService | None = None,
+        wish_encoder: Any = None,
     ) -> None:
+        """`wish_encoder`: the wish reader's own encoder (models/wish); None reads wishes with
+        `encoder` and the settings that go with it."""
         self.artifacts = artifacts
         self.catalog: Catalog = artifacts.catalog
         self.tfidf = artifacts.tfidf
@@ -122,8 +135,17 @@ class Recommender:
         self.corrections = CorrectionCounter(corrections)  # "not what I meant", counted on a configured Redis only
         self.latency = LatencyLog()  # the requests this process served (Benchmarks page, /metrics)
         self._targets: dict[tuple, MoodTarget] = {}
-        reader = WishReader(self.wishes, encoder.encode) if encoder is not None else None
-        self.reader = MoodReader(emotion, encoder, reader, emotion_cache)
+        self.wish_encoder = wish_encoder
+        own = wish_encoder is not None and wish_encoder is not encoder
+        reader = mood_texts = None
+        if encoder is not None:
+            wish_settings = WishSettings() if own else SEARCH_ENCODER_SETTINGS
+            reader = WishReader(self.wishes, (wish_encoder if own else encoder).encode, wish_settings)
+            # hubness and topicality compare films and texts with the exemplars in the search encoder's space
+            mood_texts = (
+                np.asarray(encoder.encode(list(reader.texts)), dtype=np.float32) if own else reader.exemplar_vectors
+            )
+        self.reader = MoodReader(emotion, encoder, reader, emotion_cache, mood_texts, own_encoder=own)
         stored = getattr(self.index, "vectors", None)  # (n, d) unit rows; stack them if not exposed
         self._vectors = (
             stored
@@ -131,7 +153,7 @@ class Recommender:
             else np.stack([self.index.vector(r) for r in range(len(self.catalog))]).astype(np.float32)
         )
         vectors = np.asarray(self._vectors, dtype=np.float32)
-        hub = hubness(vectors, reader.exemplar_vectors) if reader is not None else None
+        hub = hubness(vectors, mood_texts) if mood_texts is not None else None
         self.similar = SimilarFilms(
             self.catalog, encoder, self.lexical, self.index, self._vectors, fusion, self._posters
         )
@@ -166,10 +188,23 @@ class Recommender:
         artifacts = load_artifacts(settings.artifacts_dir)
         emotion = load_emotion_model(settings.emotion_model)
         encoder = load_encoder(threads=settings.onnx_threads)
-        cache = make_cache(settings, cache_namespace(emotion.model_id, encoder.model_id, default_wish_table().version))
+        wish_encoder = load_wish_encoder(settings.onnx_threads)
+        wish_id = wish_encoder.model_id if wish_encoder is not None else ""
+        cache = make_cache(
+            settings, cache_namespace(emotion.model_id, encoder.model_id, default_wish_table().version, wish_id)
+        )
         posters = PosterService(settings)
         corrections = TTLCache(CORRECTIONS, redis_url=settings.redis_url) if settings.redis_url else None
-        rec = cls(artifacts, emotion, encoder, cache, posters, watch=WatchService(settings), corrections=corrections)
+        rec = cls(
+            artifacts,
+            emotion,
+            encoder,
+            cache,
+            posters,
+            watch=WatchService(settings),
+            corrections=corrections,
+            wish_encoder=wish_encoder,
+        )
         log.info(
             "recommender loaded in %.1f s (%d films, emotion model %s, cache %s)",
             time.perf_counter() - start,
@@ -462,7 +497,31 @@ class Recommender:
             posters_enabled=bool(self.posters.enabled),
             encoder_loaded=self.encoder is not None,
             index=_index_info(self.index, manifest),
+            wish_encoder=self.wish_encoder.model_id if self.reader.own_encoder else None,
         )
+
+
+def load_wish_encoder(threads: int | None = None) -> Any:
+    """The wish reader's encoder (models/wish), or None: wishes are then read with the search
+    encoder, less accurately (mood.wish.WishSettings), and a warning says so."""
+    from recommender.search.encoder import EncoderError, load_folder_encoder
+
+    try:
+        encoder = load_folder_encoder(WISH_ENCODER_DIR, threads=threads)
+    except (EncoderError, OSError) as exc:
+        log.warning("wish encoder unavailable (%s); reading wishes with the search encoder", exc)
+        return None
+    if trained_on(WISH_ENCODER_DIR) != default_wish_table().version:
+        log.warning("the wish encoder was trained on another wishes.json; retrain it: python -m recommender train-wish")
+    return encoder
+
+
+def trained_on(folder: Path) -> str | None:
+    """The wishes.json version a wish encoder was trained on (its training.json), if known."""
+    try:
+        return str(json.loads((folder / "training.json").read_text())["wishes_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _check_emotion(label: str | None) -> None:

@@ -161,6 +161,10 @@ def render_status_sidebar() -> None:
             (":material/psychology: Emotion model", md_escape(_model_name(status.emotion_model))),
             (":material/database: Cache", f"{backend} · hit rate {hit_rate}"),
             (":material/image: Posters", "TMDB on" if status.posters_enabled else "off (placeholders)"),
+            (
+                ":material/record_voice_over: Wish reading",
+                "wish encoder" if status.wish_encoder else "search encoder (wish model missing)",
+            ),
         ]
         index = status.index or {}
         if index.get("engine"):  # "exact (0.33 ms; Annoy 0.78 ms)": what serves, then the other, as built

@@ -53,6 +53,7 @@ def recommender(fake_tmdb: FakeTmdb) -> Iterator[object]:
         base.emotion_cache,
         PosterService(settings),
         watch=WatchService(settings),
+        wish_encoder=base.wish_encoder,
     )
     patch = pytest.MonkeyPatch()
     patch.setattr(Recommender, "load", classmethod(lambda cls, settings=None: rec))
@@ -102,6 +103,7 @@ def test_home_links_every_page_and_sidebar_shows_status(app) -> None:
     assert re.search(r"[\d,]{4,} films", side), side
     assert re.search(r"(Redis|Embedded Redis|In-process) · hit rate", side), side
     assert "TMDB on" in side
+    assert "Wish reading** · wish encoder" in side
 
 
 # ---------------------------------------------------------------- mood

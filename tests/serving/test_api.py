@@ -307,6 +307,7 @@ def test_health(client, rec):
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["catalog_size"] == len(rec.catalog)
     assert body["models"]["emotion_model_id"] == rec.emotion.model_id and body["models"]["encoder"]
+    assert body["models"]["wish_encoder"] == rec.wish_encoder.model_id  # the wish model is loaded
     assert body["cache"]["backend"] in {"redis", "embedded-redis", "in-process"}
     assert {"hits", "misses", "connected"} <= set(body["cache"])
 

@@ -22,7 +22,15 @@ def server():
 def counted(rec, server):
     """A Recommender like the session's, counting corrections in the test Redis."""
     cache = TTLCache(NAMESPACE, redis_url=server.url, retry_interval_s=0.1)
-    return Recommender(rec.artifacts, rec.emotion, rec.encoder, rec.emotion_cache, rec.posters, corrections=cache)
+    return Recommender(
+        rec.artifacts,
+        rec.emotion,
+        rec.encoder,
+        rec.emotion_cache,
+        rec.posters,
+        corrections=cache,
+        wish_encoder=rec.wish_encoder,
+    )
 
 
 def test_corrections_are_counted_per_model_version_and_nothing_else_is_stored(counted, server):

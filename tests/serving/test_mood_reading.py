@@ -13,7 +13,7 @@ from recommender.text import normalize_text
 
 def _reader(rec) -> MoodReader:
     cache = TTLCache(cache_namespace("test", uuid.uuid4().hex, "t"), 60, redis_url=None, embedded=False)
-    return MoodReader(rec.emotion, rec.encoder, rec.reader.wishes, cache)
+    return MoodReader(rec.emotion, rec.encoder, rec.reader.wishes, cache, rec.reader.mood_texts, rec.reader.own_encoder)
 
 
 def test_a_reading_round_trips_through_the_cache(rec):

@@ -116,7 +116,7 @@ def test_emotions_are_cached_under_the_normalised_text(rec):
     key = normalize_text(base)
     assert rec.emotion_cache.get_json(key)["emotions"] == pytest.approx(first.emotions)
     assert rec.emotion_cache.namespace == cache_namespace(
-        rec.emotion.model_id, rec.encoder.model_id, rec.wishes.version
+        rec.emotion.model_id, rec.encoder.model_id, rec.wishes.version, rec.wish_encoder.model_id
     )
 
 
@@ -240,7 +240,9 @@ def test_service_survives_redis_kill_and_uses_it_again_after_restart(rec):
             redis_url=server.url,
             retry_interval_s=0.2,
         )
-        service = Recommender(rec.artifacts, rec.emotion, rec.encoder, cache, rec.posters)
+        service = Recommender(
+            rec.artifacts, rec.emotion, rec.encoder, cache, rec.posters, wish_encoder=rec.wish_encoder
+        )
         before = service.recommend_for_mood(unique("I am happy"), with_posters=False)
         assert cache.backend == "redis" and server.client().dbsize() == 1
 

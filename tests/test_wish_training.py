@@ -1,0 +1,68 @@
+"""Fine-tuning the wish encoder, for real but tiny (needs torch: requirements-train.txt)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from conftest import need
+from recommender.mood.wish import load_wish_table
+from recommender.wish_training import WishTraining, exemplar_classes, fine_tune
+
+PHRASES = {
+    "laugh": [
+        "make me laugh",
+        "something hilarious",
+        "a silly comedy",
+        "jokes please",
+        "i want to giggle",
+        "funny stuff",
+    ],
+    "scare": ["scare me", "a creepy ghost story", "horror tonight", "something terrifying", "give me chills", "spooky"],
+    "calm": ["something slow", "a quiet gentle film", "peaceful and unhurried", "soothing", "low-key", "tranquil"],
+}
+PLAIN = ["so tired", "my cat is sick", "bored on a sunday", "feeling meh", "long day", "got promoted"]
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    path = tmp_path_factory.mktemp("wishes") / "wishes.json"
+    wishes = {w: {"label": w, "exemplars": ex, "genres": {}, "tones": {}} for w, ex in PHRASES.items()}
+    path.write_text(json.dumps({"wishes": wishes, "none": {"exemplars": PLAIN}, "tones": {}}))
+    return load_wish_table(path)
+
+
+def test_exemplar_classes_label_each_wish_and_plain_feelings(table):
+    texts, labels = exemplar_classes(table)
+    assert len(texts) == len(labels) == 24
+    assert labels[:6] == [0] * 6 and labels[-6:] == [3] * 6  # the plain feelings are the last class
+
+
+def test_fine_tuning_pulls_each_wish_together(table, tmp_path):
+    need(
+        "torch and transformers (pip install -r requirements-train.txt)", importlib.util.find_spec("torch") is not None
+    )
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from recommender.wheels import base_model_dir
+
+    report = fine_tune(table, base_model_dir(), tmp_path, WishTraining(epochs=6, batch=16, lr=5e-5))
+    assert report["steps"] == 9 and report["exemplars"] == 24 and np.isfinite(report["final_loss"])
+    texts, labels = exemplar_classes(table)
+    same = np.equal.outer(labels, labels) & ~np.eye(len(labels), dtype=bool)
+
+    def gap(folder) -> float:  # mean cosine within a class minus across classes
+        tok, model = AutoTokenizer.from_pretrained(str(folder)), AutoModel.from_pretrained(str(folder)).eval()
+        enc = tok(texts, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        v = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+        sims = v @ v.T
+        return float(sims[same].mean() - sims[~same & ~np.eye(len(labels), dtype=bool)].mean())
+
+    assert gap(tmp_path) > gap(base_model_dir()) + 0.05
