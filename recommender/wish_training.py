@@ -46,6 +46,16 @@ def exemplar_classes(table) -> tuple[list[str], list[int]]:  # WishTable -> (tex
     return texts, labels + [len(table.wishes)] * len(table.none_exemplars)
 
 
+def sentence_vectors(model, tok, texts: list[str], max_tokens: int = 64):  # -> torch (k, d), unit rows
+    """Mean over the attention mask, L2-normalised: the pooling the runtime encoder applies."""
+    import torch
+
+    enc = tok(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+    hidden = model(**enc).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).float()
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+
+
 def fine_tune(table, base: Path, out: Path, cfg: WishTraining = WishTraining()) -> dict:
     """Contrastive fine-tune of `base` on the exemplars; saves a Hugging Face folder in `out`."""
     import torch
@@ -58,13 +68,6 @@ def fine_tune(table, base: Path, out: Path, cfg: WishTraining = WishTraining()) 
     texts, labels = exemplar_classes(table)
     y_all = torch.tensor(labels)
 
-    def embed(batch: list[str]):
-        enc = tok(batch, padding=True, truncation=True, max_length=cfg.max_tokens, return_tensors="pt")
-        hidden = model(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).float()
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
-
     steps = max(1, int(cfg.epochs * len(texts) / cfg.batch))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     warmup = 0.1 * steps + 1
@@ -74,7 +77,7 @@ def fine_tune(table, base: Path, out: Path, cfg: WishTraining = WishTraining()) 
     losses = []
     for step in range(steps):
         idx = random.sample(range(len(texts)), min(cfg.batch, len(texts)))
-        v = embed([texts[i] for i in idx])
+        v = sentence_vectors(model, tok, [texts[i] for i in idx], cfg.max_tokens)
         y = y_all[idx]
         eye = torch.eye(len(idx), dtype=torch.bool)
         sim = (v @ v.T / cfg.temperature).masked_fill(eye, -1e9)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import need
 from recommender.mood.wish import load_wish_table
-from recommender.wish_training import WishTraining, exemplar_classes, fine_tune
+from recommender.wish_training import WishTraining, exemplar_classes, fine_tune, sentence_vectors
 
 PHRASES = {
     "laugh": [
@@ -57,11 +57,8 @@ def test_fine_tuning_pulls_each_wish_together(table, tmp_path):
 
     def gap(folder) -> float:  # mean cosine within a class minus across classes
         tok, model = AutoTokenizer.from_pretrained(str(folder)), AutoModel.from_pretrained(str(folder)).eval()
-        enc = tok(texts, padding=True, return_tensors="pt")
         with torch.no_grad():
-            hidden = model(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).float()
-        v = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+            v = sentence_vectors(model, tok, texts).numpy()
         sims = v @ v.T
         return float(sims[same].mean() - sims[~same & ~np.eye(len(labels), dtype=bool)].mean())
 
