@@ -15,12 +15,17 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from recommender.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from recommender.mood.wish import WishSettings, WishTable
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,8 @@ class WishTraining:
     seed: int = 0
 
 
-def exemplar_classes(table) -> tuple[list[str], list[int]]:  # WishTable -> (texts, class per text)
+def exemplar_classes(table: WishTable) -> tuple[list[str], list[int]]:
+    """The exemplar texts and a class per text: each wish in order, then the plain feelings."""
     texts = [e for w in table.wishes.values() for e in w.exemplars] + list(table.none_exemplars)
     labels = [i for i, w in enumerate(table.wishes.values()) for _ in w.exemplars]
     return texts, labels + [len(table.wishes)] * len(table.none_exemplars)
@@ -56,7 +62,7 @@ def sentence_vectors(model, tok, texts: list[str], max_tokens: int = 64):  # -> 
     return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
 
 
-def fine_tune(table, base: Path, out: Path, cfg: WishTraining = WishTraining()) -> dict:
+def fine_tune(table: WishTable, base: Path, out: Path, cfg: WishTraining = WishTraining()) -> dict:
     """Contrastive fine-tune of `base` on the exemplars; saves a Hugging Face folder in `out`."""
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -98,7 +104,7 @@ def fine_tune(table, base: Path, out: Path, cfg: WishTraining = WishTraining()) 
     return {"steps": steps, "exemplars": len(texts), "final_loss": round(float(np.mean(losses[-20:])), 4)}
 
 
-def tuning_accuracy(encode, settings) -> dict[str, float]:
+def tuning_accuracy(encode: Callable[[list[str]], np.ndarray], settings: WishSettings) -> dict[str, float]:
     """Wish accuracy of a reader on `encode` with `settings` over each tuning set."""
     from recommender.mood.wish import WishReader, default_wish_table
 
