@@ -45,13 +45,6 @@ class WishTraining:
     seed: int = 0
 
 
-def exemplar_classes(table: WishTable) -> tuple[list[str], list[int]]:
-    """The exemplar texts and a class per text: each wish in order, then the plain feelings."""
-    texts = [e for w in table.wishes.values() for e in w.exemplars] + list(table.none_exemplars)
-    labels = [i for i, w in enumerate(table.wishes.values()) for _ in w.exemplars]
-    return texts, labels + [len(table.wishes)] * len(table.none_exemplars)
-
-
 def sentence_vectors(model, tok, texts: list[str], max_tokens: int = 64):  # -> torch (k, d), unit rows
     """Mean over the attention mask, L2-normalised: the pooling the runtime encoder applies."""
     import torch
@@ -66,6 +59,8 @@ def fine_tune(table: WishTable, base: Path, out: Path, cfg: WishTraining = WishT
     """Contrastive fine-tune of `base` on the exemplars; saves a Hugging Face folder in `out`."""
     import torch
     from transformers import AutoModel, AutoTokenizer
+
+    from recommender.mood.wish import exemplar_classes
 
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -119,7 +114,13 @@ def tuning_accuracy(encode: Callable[[list[str]], np.ndarray], settings: WishSet
 def main(
     out: Path | None = None, work: Path = PROJECT_ROOT / "runs" / "wish", cfg: WishTraining = WishTraining()
 ) -> int:
-    from recommender.mood.wish import SEARCH_ENCODER_SETTINGS, WISH_ENCODER_DIR, WishSettings, default_wish_table
+    from recommender.mood.wish import (
+        SEARCH_ENCODER_SETTINGS,
+        WISH_ENCODER_DIR,
+        WishSettings,
+        default_wish_table,
+        exemplar_classes,
+    )
     from recommender.search.encoder import encoder_files, load_encoder, load_folder_encoder
     from recommender.search.encoder_export import export_encoder
     from recommender.wheels import base_model_dir
@@ -136,7 +137,7 @@ def main(
     tuned = work / "tuned"
     tuned.mkdir(parents=True, exist_ok=True)
     trained = fine_tune(table, base_model_dir(), tuned, cfg)
-    texts, _ = exemplar_classes(table)
+    texts, _ = exemplar_classes(table)  # the export's cosine check runs on them
     (tuned / "tokenizer.json").write_bytes(
         encoder_files().tokenizer_path.read_bytes()
     )  # the search encoder's, byte for byte

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import need
-from recommender.mood.wish import load_wish_table
-from recommender.wish_training import WishTraining, exemplar_classes, fine_tune, sentence_vectors
+from recommender.mood.wish import exemplar_classes, load_wish_table
+from recommender.wish_training import WishTraining, fine_tune, sentence_vectors
 
 PHRASES = {
     "laugh": [
@@ -33,12 +33,6 @@ def table(tmp_path_factory):
     wishes = {w: {"label": w, "exemplars": ex, "genres": {}, "tones": {}} for w, ex in PHRASES.items()}
     path.write_text(json.dumps({"wishes": wishes, "none": {"exemplars": PLAIN}, "tones": {}}))
     return load_wish_table(path)
-
-
-def test_exemplar_classes_label_each_wish_and_plain_feelings(table):
-    texts, labels = exemplar_classes(table)
-    assert len(texts) == len(labels) == 24
-    assert labels[:6] == [0] * 6 and labels[-6:] == [3] * 6  # the plain feelings are the last class
 
 
 def test_fine_tuning_pulls_each_wish_together(table, tmp_path):

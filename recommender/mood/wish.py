@@ -229,6 +229,14 @@ class WishSettings:
 SEARCH_ENCODER_SETTINGS = WishSettings(floor=0.35, top=3)
 
 
+def exemplar_classes(table: WishTable) -> tuple[list[str], list[int]]:
+    """Every exemplar text and its class: the wishes in table order (0, 1, ...), then the plain
+    feelings (the last class, NONE)."""
+    texts = [e for w in table.wishes.values() for e in w.exemplars] + list(table.none_exemplars)
+    labels = [i for i, w in enumerate(table.wishes.values()) for _ in w.exemplars]
+    return texts, labels + [len(table.wishes)] * len(table.none_exemplars)
+
+
 class WishReader:
     """Reads wishes with any `encode(texts) -> (k, d) unit vectors` (the product's sentence encoder)."""
 
@@ -239,11 +247,10 @@ class WishReader:
         self.settings = settings
         self._encode = encode
         self._classes = [*table.wishes, NONE]
-        texts = [e for w in table.wishes.values() for e in w.exemplars] + list(table.none_exemplars)
+        texts, owners = exemplar_classes(table)
         self.texts = tuple(texts)
-        owners = [w.id for w in table.wishes.values() for _ in w.exemplars] + [NONE] * len(table.none_exemplars)
         self._exemplars = np.asarray(encode(texts), dtype=np.float32)  # (m, d)
-        self._owner_rows = [np.array([i for i, o in enumerate(owners) if o == c]) for c in self._classes]
+        self._owner_rows = [np.flatnonzero(np.asarray(owners) == j) for j in range(len(self._classes))]
         self._negation_phrased = np.array([is_negated(t) for t in texts])  # "nothing heavy please"
 
     @property

@@ -16,6 +16,7 @@ from recommender.mood.wish import (
     WishTableError,
     clauses,
     default_wish_table,
+    exemplar_classes,
     is_negated,
     load_wish_table,
     named_genres,
@@ -159,9 +160,17 @@ def reader(request) -> WishReader:
 
 
 def _exemplars() -> set[str]:
-    table = default_wish_table()
-    texts = [e for w in table.wishes.values() for e in w.exemplars] + list(table.none_exemplars)
+    texts, _ = exemplar_classes(default_wish_table())
     return {t.strip().lower() for t in texts}
+
+
+def test_exemplar_classes_label_each_wish_then_the_plain_feelings():
+    table = default_wish_table()
+    texts, labels = exemplar_classes(table)
+    assert len(texts) == len(labels) == sum(len(w.exemplars) for w in table.wishes.values()) + len(table.none_exemplars)
+    for j, wish in enumerate(table.wishes.values()):
+        assert [t for t, c in zip(texts, labels) if c == j] == list(wish.exemplars)
+    assert [t for t, c in zip(texts, labels) if c == len(table.wishes)] == list(table.none_exemplars)
 
 
 READ_AS = [
