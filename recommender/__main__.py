@@ -86,7 +86,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    # a library that logs INFO through the root logger itself (onnxruntime's quantiser: a line per
+    # tensor in export-encoder, train-wish, train-emotion) is a flood, not progress
+    handler.addFilter(lambda r: r.name != "root" or r.levelno >= logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[handler]
+    )
     args = _parser().parse_args(argv)
     try:
         return _run(args)

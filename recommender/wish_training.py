@@ -125,13 +125,6 @@ def main(
     from recommender.search.encoder_export import export_encoder
     from recommender.wheels import base_model_dir
 
-    handler = logging.StreamHandler()
-    handler.addFilter(
-        lambda r: r.name.startswith("recommender") or r.levelno >= logging.WARNING
-    )  # not the quantiser's line per tensor
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[handler]
-    )
     out = out or WISH_ENCODER_DIR
     table = default_wish_table()
     tuned = work / "tuned"
