@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TUNING_SETS = (PROJECT_ROOT / "eval" / "mood_tune.json", PROJECT_ROOT / "eval" / "mood_tune2.json")
+TUNING_SETS = tuple(PROJECT_ROOT / "eval" / name for name in ("mood_tune.json", "mood_tune2.json", "mood_tune3.json"))
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,8 @@ class WishSettings:
 
     These defaults go with the wish encoder (models/wish), chosen on both tuning sets, mean wish
     accuracy 0.939 (eval/mood_tune.json 0.948, eval/mood_tune2.json 0.929), a plateau over
-    plain_margin 0.05-0.12; its cosines run higher than the search encoder's, hence the floor.
+    plain_margin 0.05-0.12 (eval/mood_tune3.json, written later by a third hand: 0.871, and
+    0.865-0.876 over the same grid); its cosines run higher than the search encoder's, hence the floor.
     With the search encoder (no wish model) SEARCH_ENCODER_SETTINGS: 0.918 / 0.894 there. Top 5
     used to read "my heart is broken but I don't want anything sad" as asking for a cry with the
     search encoder; with the wish encoder it reads a cry to avoid, as top 3 does."""
