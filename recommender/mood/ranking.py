@@ -1,7 +1,8 @@
 """The mood ranking: genres and tone against the target, meaning, concrete words, good films, variety.
 
 The terms and their weights are in mood.scoring; over the default pool (good films, or hidden
-gems; mood.signals.candidates), then a diversity re-rank. Genres the target rejects outright
+gems; mood.signals.candidates), plus the films nearest the text by meaning whatever their genres
+(RankWeights.near), then a diversity re-rank. Genres the target rejects outright
 (weight <= EXCLUDE) are kept out while enough films remain. Large catalogs score a shortlist
 (mood.shortlist).
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from recommender.mood.rank import MoodFilters, RankedFilm
-from recommender.mood.scoring import RankWeights, diverse_top, mood_scores
+from recommender.mood.scoring import RankWeights, diverse_top, mood_scores, with_near
 from recommender.mood.shortlist import shortlisted
-from recommender.mood.signals import FilmSignals, GenreView, candidates
+from recommender.mood.signals import FilmSignals, GenreView, allowed, candidates
 from recommender.mood.target import MoodTarget
 from recommender.search.tfidf_query import SparseScores
 
@@ -46,9 +47,11 @@ def rank_for_mood(
         keep = np.ones(rows.size, dtype=bool)
     else:
         genres = GenreView.of(signals.table, target.genres)
-        keep = candidates(signals, genres, filters, top_k, exclude_rows, w.gate)  # the same pool for every page
+        shown = allowed(signals, filters, exclude_rows)
+        keep = candidates(signals, genres, filters, top_k, gate=w.gate, base=shown)  # the same pool for every page
         word_scores = words.dense() if words is not None else None
         terms = mood_scores(signals, target, genres, query, word_scores, keep, w, gems=filters.hidden_gems, topic=topic)
+        keep = with_near(keep, shown, genres, terms["meaning"], w)
         rows = None
     order = terms["score"]
     if adjust is not None:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from recommender.mood.rank import MoodFilters
-from recommender.mood.scoring import RankWeights, mood_scores
-from recommender.mood.signals import FilmSignals, GenreView, Shortlist, candidates
+from recommender.mood.scoring import RankWeights, mood_scores, with_near
+from recommender.mood.signals import FilmSignals, GenreView, Shortlist, allowed, candidates
 from recommender.mood.target import MoodTarget
 from recommender.search.tfidf_query import SparseScores
 
@@ -45,7 +45,8 @@ def shortlist(signals: FilmSignals, target: MoodTarget, filters: MoodFilters, ne
             return found
     rounded = MoodTarget(genres_w, tones_w, target.wish, target.avoid)
     genres = GenreView.of(signals.table, genres_w)
-    keep = candidates(signals, genres, filters, need, frozenset(), w.gate)
+    shown = allowed(signals, filters)
+    keep = candidates(signals, genres, filters, need, gate=w.gate, base=shown)
     pool = np.flatnonzero(keep)
     static = mood_scores(
         signals,
@@ -64,7 +65,7 @@ def shortlist(signals: FilmSignals, target: MoodTarget, filters: MoodFilters, ne
         else pool
     )
     sample = np.random.default_rng(0).choice(pool, size=min(SHORTLIST_Z_SAMPLE, pool.size), replace=False)
-    made = Shortlist(keep, np.sort(best), np.sort(sample))
+    made = Shortlist(keep, shown, np.sort(best), np.sort(sample))
     with signals._lock:
         signals._shortlists[key] = made
         while len(signals._shortlists) > SHORTLIST_MEMO:
@@ -84,22 +85,24 @@ def shortlisted(
     topic: float,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(rows, their terms) for a large catalog: the target's shortlist, the films nearest the
-    text and the best word matches, all in the pool, none excluded."""
+    text and the best word matches, all in the pool (or near enough the text: RankWeights.near),
+    none excluded."""
     listed = shortlist(signals, target, filters, need, w)
     parts = [listed.rows]
     if query is not None and topic > 0 and signals.nearest is not None:
         near = np.fromiter((r for r, _ in signals.nearest(query, SHORTLIST_NEAREST)), dtype=np.int64)
-        parts.append(near[listed.keep[near]])
+        parts.append(near[listed.allowed[near]])
     if words is not None:
         best = words.top(SHORTLIST_WORDS)
         parts.append(best[listed.keep[best]])
     rows = np.unique(np.concatenate(parts))
     if exclude_rows:
         rows = rows[~np.isin(rows, np.fromiter(exclude_rows, dtype=np.int64))]
+    genres = GenreView.of(signals.table, target.genres, rows)
     terms = mood_scores(
         signals,
         target,
-        GenreView.of(signals.table, target.genres, rows),
+        genres,
         query,
         words.at(rows) if words is not None else None,
         np.ones(rows.size, dtype=bool),
@@ -109,4 +112,5 @@ def shortlisted(
         rows=rows,
         z_rows=listed.z_rows,
     )
-    return rows, terms
+    ok = with_near(listed.keep[rows], listed.allowed[rows], genres, terms["meaning"], w)
+    return rows[ok], {name: values[ok] for name, values in terms.items()}

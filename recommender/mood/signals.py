@@ -27,6 +27,7 @@ class Shortlist:
     every request for that target scores a few thousand films instead of all of them."""
 
     keep: np.ndarray  # (n,) bool: the pool (quality, filters, genre gate), as `candidates` makes it
+    allowed: np.ndarray  # (n,) bool: the same before the genre gate (`allowed`; RankWeights.near)
     rows: np.ndarray  # the pool's SHORTLIST_STATIC best rows by the request-independent terms
     z_rows: np.ndarray  # SHORTLIST_Z_SAMPLE pool rows: the meaning z-score's reference
 
@@ -153,6 +154,17 @@ def zscore(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.clip((x - mean) * np.float32(1.0 / std), -3.0, 3.0) * np.float32(1.0 / 3.0)
 
 
+def allowed(signals: FilmSignals, filters: MoodFilters, exclude_rows: frozenset[int] = frozenset()) -> np.ndarray:
+    """Rows that may be shown at all: the quality pool (or the hidden gems), the filters, not excluded."""
+    t = signals.table
+    keep = t.gems.copy() if filters.hidden_gems else t.good.copy()
+    if filters != NO_FILTERS:
+        keep &= t.mask(filters)
+    if exclude_rows:
+        keep[list(exclude_rows)] = False
+    return keep
+
+
 def candidates(
     signals: FilmSignals,
     genres: GenreView,
@@ -160,16 +172,12 @@ def candidates(
     need: int,
     exclude_rows: frozenset[int] = frozenset(),
     gate: float = 0.0,
+    base: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Rows that may be shown: the quality pool, the filters, not excluded; then, while at least
+    """The `allowed` rows (or `base`, if given: those already taken) narrowed, while at least
     `need` films remain: no clashing genre, a genre weighing >= `gate` × the top one, and none
     weighing <= -`gate` (the narrower the better, never fewer than `need`)."""
-    t = signals.table
-    keep = t.gems.copy() if filters.hidden_gems else t.good.copy()
-    if filters != NO_FILTERS:
-        keep &= t.mask(filters)
-    if exclude_rows:
-        keep[list(exclude_rows)] = False
+    keep = allowed(signals, filters, exclude_rows) if base is None else base.copy()
     narrowing = [~genres.clashing()]
     if gate > 0:
         narrowing += [genres.fitting(gate), ~genres.clashing(-gate)]

@@ -8,10 +8,11 @@ from dataclasses import replace
 import pytest
 
 from recommender.config import PROJECT_ROOT
-from recommender.evaluation.mood import DEV_SET, TUNE_SET, figures, load_items, precision, run, table
+from recommender.evaluation.mood import DEV_SET, TUNE_SET, figures, load_items, precision, run, table, topic_hits
 from recommender.mood.wish import default_wish_table
 
-SETS = (DEV_SET, TUNE_SET, PROJECT_ROOT / "eval" / "mood_tune2.json")
+SETS = (DEV_SET, TUNE_SET, *(PROJECT_ROOT / "eval" / f"mood_tune{n}.json" for n in (2, 3)))
+TOPICAL = tuple(PROJECT_ROOT / "eval" / f"mood_topics_{part}.json" for part in ("tune", "dev"))
 KINDS = {"plain", "wish", "negation", "mixed", "filter"}
 
 
@@ -35,12 +36,30 @@ def test_a_mood_set_is_well_formed(path, rec):
     assert {it.wish for it in items} >= wishes  # every wish is asked for somewhere
 
 
+@pytest.mark.parametrize("path", TOPICAL, ids=lambda p: p.name)
+def test_a_topical_set_is_well_formed(path, rec):
+    items = load_items(path)
+    assert len(items) >= 50 and len({it.id for it in items}) == len({_plain(it.text) for it in items}) == len(items)
+    genres, wishes = set(rec.catalog.genres), set(default_wish_table().wishes)
+    for it in items:
+        assert it.kind == "topic" and it.topic and all(w == w.strip().lower() and w for w in it.topic), it.id
+        assert it.mode in ("match", "lift") and (it.wish is None or it.wish in wishes), it.id
+        assert it.fit and it.fit <= genres and it.exclude <= genres and not it.fit & it.exclude, it.id
+
+
+def test_the_topical_sets_share_no_subject():
+    """The dev set's subjects were never tuned on."""
+    tune, dev = ({w for it in load_items(path) for w in it.topic} for path in TOPICAL)
+    assert not tune & dev
+
+
 def test_the_sets_share_no_text():
     """Tuning on a text that is also reported on would flatter the reported figures."""
-    texts = [{_plain(it.text) for it in load_items(path)} for path in SETS]
+    every = SETS + TOPICAL
+    texts = [{_plain(it.text) for it in load_items(path)} for path in every]
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
-            assert not texts[i] & texts[j], (SETS[i].name, SETS[j].name)
+            assert not texts[i] & texts[j], (every[i].name, every[j].name)
 
 
 def test_the_figures_count_what_is_shown(rec):
@@ -58,3 +77,17 @@ def test_the_figures_count_what_is_shown(rec):
     again = figures(rec, items, results, "default")  # the same results, no timings
     assert replace(again, p50_ms_cached=fig.p50_ms_cached) == fig
     assert "| default |" in table([fig])
+
+
+def test_topic_hits_count_the_films_that_name_the_subject(rec):
+    item = replace(load_items(DEV_SET)[0], topic=("zzqxv",))
+    _, (result,) = run(rec, [item], "default", timing=False)
+    assert topic_hits(result, item, rec.catalog) == 0.0  # a word no film has
+    first = rec.catalog.film(rec.catalog.row_of(result.recommendations[0].movie_id))
+    word = max(first.title.split(), key=len).strip(".,:!?'\"()").lower()
+    named = replace(item, topic=("zzqxv", word))
+    assert 1 / len(result.recommendations) <= topic_hits(result, named, rec.catalog) <= 1.0
+    fig = figures(rec, [named], [result], "default")
+    assert fig.topic_hits_at_10 == round(topic_hits(result, named, rec.catalog), 4)
+    assert figures(rec, [item], [result], "default").topic_hits_at_10 == 0.0
+    assert figures(rec, [replace(item, topic=())], [result], "default").topic_hits_at_10 is None

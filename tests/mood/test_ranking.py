@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from recommender.catalog.documents import film_document
 from recommender.mood.rank import MoodFilters
 from recommender.mood.ranking import rank_for_mood
 from recommender.mood.scoring import RankWeights
@@ -92,6 +93,23 @@ def test_a_rejected_genre_is_kept_out(rec, query):
     ranked = rank_for_mood(rec.signals, _target({"Drama": 1.0, "Romance": -1.0}), query, None, MoodFilters(), 20)
     assert len(ranked) == 20
     assert not any("Romance" in _genres(rec, r.row) for r in ranked)
+
+
+def test_films_about_the_text_pass_the_genre_gate(rec):
+    """A text about a dog reaches dog films whatever genres the mood asks for (RankWeights.near);
+    a genre the target rejects outright stays out even then."""
+    query = rec.encoder.encode(["just adopted a puppy, I want a film about a boy and his dog"])[0]
+    target = _target({"Comedy": 1.0, "Family": 0.5, "Drama": 0.4, "Horror": -1.0})
+    gated = _candidates(rec, target, MoodFilters(), 20, gate=RankWeights().gate)
+    ranked = rank_for_mood(rec.signals, target, query, None, MoodFilters(), 20, topic=1.0)
+    outside = [r.row for r in ranked if not gated[r.row]]
+    assert outside  # films the genre gate alone would have left out
+    assert all("dog" in film_document(rec.catalog.film(r)).lower() for r in outside)
+    assert not any("Horror" in _genres(rec, r.row) for r in ranked)
+    off = rank_for_mood(
+        rec.signals, target, query, None, MoodFilters(), 10, replace(RankWeights(), near=2.0), topic=1.0
+    )
+    assert all(gated[r.row] for r in off)
 
 
 def test_a_laugh_is_mostly_comedies(rec):
