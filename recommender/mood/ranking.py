@@ -14,7 +14,7 @@ import numpy as np
 from recommender.mood.rank import MoodFilters, RankedFilm
 from recommender.mood.scoring import RankWeights, diverse_top, mood_scores, with_near
 from recommender.mood.shortlist import shortlisted
-from recommender.mood.signals import FilmSignals, GenreView, allowed, candidates
+from recommender.mood.signals import FilmSignals, allowed, candidates
 from recommender.mood.target import MoodTarget
 from recommender.search.tfidf_query import SparseScores
 
@@ -46,7 +46,7 @@ def rank_for_mood(
         rows, terms = shortlisted(signals, target, query, words, filters, top_k, w, exclude_rows, topic)
         keep = np.ones(rows.size, dtype=bool)
     else:
-        genres = GenreView.of(signals.table, target.genres)
+        genres = signals.genre_view(target.genres)
         shown = allowed(signals, filters, exclude_rows)
         keep = candidates(signals, genres, filters, top_k, gate=w.gate, base=shown)  # the same pool for every page
         word_scores = words.dense() if words is not None else None

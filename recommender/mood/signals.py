@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from recommender.mood.rank import NO_FILTERS, FilmTable, MoodFilters
 from recommender.search.vector_index import unit_rows
 
 MEANING_DIMS = 192
+VIEW_MEMO = 256  # per-target genre views and tone fits remembered: a wish's target recurs across requests
 EXCLUDE = -0.9  # a genre weighted this low is a clash (Horror for "something for the kids")
 
 
@@ -46,6 +48,7 @@ class FilmSignals:
 
     def __post_init__(self) -> None:
         self._shortlists: OrderedDict[tuple, Shortlist] = OrderedDict()
+        self._views: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         # request-independent parts of the score, computed once
         self.tone_terms = (np.clip(self.tones, -3.0, 3.0) / 3.0).astype(np.float32)
@@ -72,10 +75,37 @@ class FilmSignals:
         start = seed % len(self.table) if len(self.table) else 0
         return self.noise[start : start + len(self.table)]
 
+    def _remember(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """`make()`, remembered under `key` (VIEW_MEMO entries, least recently used out); its arrays
+        are read-only, as every request shares them."""
+        with self._lock:
+            found = self._views.get(key)
+            if found is not None:
+                self._views.move_to_end(key)
+                return found
+        made = make()
+        for a in made.__dict__.values() if hasattr(made, "__dict__") else (made,):
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)
+        with self._lock:
+            self._views[key] = made
+            while len(self._views) > VIEW_MEMO:
+                self._views.popitem(last=False)
+        return made
+
+    def genre_view(self, weights: Mapping[str, float]) -> GenreView:
+        """GenreView.of every film for `weights`, remembered."""
+        return self._remember(("genres", *sorted(weights.items())), lambda: GenreView.of(self.table, weights))
+
     def tone_fit(self, weights: Mapping[str, float], rows: np.ndarray | None = None) -> np.ndarray:
         """(films,) how well each film's tones fit the weights: a wanted tone counts for and against
         (more of it than the average film is better, less is worse), an unwanted one only against:
-        a film with less tension than the average film is not thereby calm."""
+        a film with less tension than the average film is not thereby calm. Every film's is remembered."""
+        if rows is None:
+            return self._remember(("tones", *sorted(weights.items())), lambda: self._tone_fit(weights, None))
+        return self._tone_fit(weights, rows)
+
+    def _tone_fit(self, weights: Mapping[str, float], rows: np.ndarray | None) -> np.ndarray:
         vec = self.tone_vector(weights)
         terms = self.tone_terms if rows is None else self.tone_terms[rows]
         present = self.tone_present if rows is None else self.tone_present[rows]

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import recommender.mood.signals as signals_module
 from recommender.catalog.documents import film_document
 from recommender.mood.rank import MoodFilters
 from recommender.mood.ranking import rank_for_mood
@@ -42,6 +43,22 @@ def query(rec) -> np.ndarray:
 
 
 # ---- the candidate gate ---------------------------------------------------------------------
+
+
+def test_a_targets_views_are_remembered_read_only_and_bounded(rec, monkeypatch):
+    s = rec.signals
+    weights, tones = {"Comedy": 1.0, "Horror": -1.0}, {"funny": 1.0, "dark": -0.5}
+    view = s.genre_view(weights)
+    assert s.genre_view(dict(reversed(weights.items()))) is view  # the same weights, any order
+    assert np.array_equal(view.fit, GenreView.of(s.table, weights).fit)
+    fit = s.tone_fit(tones)
+    assert s.tone_fit(tones) is fit and np.array_equal(fit[:50], s.tone_fit(tones, np.arange(50)))
+    with pytest.raises(ValueError):
+        view.fit[0] = 9.0  # shared by every request: nobody may change it
+    monkeypatch.setattr(signals_module, "VIEW_MEMO", 3)
+    for g in ("Drama", "Action", "War", "Music"):
+        s.genre_view({g: 1.0})
+    assert len(s._views) <= 3
 
 
 def test_candidates_are_good_films_by_default(rec):
