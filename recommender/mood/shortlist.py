@@ -38,19 +38,19 @@ def shortlist(signals: FilmSignals, target: MoodTarget, filters: MoodFilters, ne
     requests came before (a shared link gives the same list on any replica)."""
     genres_w, tones_w = _rounded(target.genres), _rounded(target.tones)
     key = (tuple(genres_w.items()), tuple(tones_w.items()), filters, need, w)
-    with signals._lock:
-        found = signals._shortlists.get(key)
-        if found is not None:
-            signals._shortlists.move_to_end(key)
-            return found
     rounded = MoodTarget(genres_w, tones_w, target.wish, target.avoid)
-    genres = GenreView.of(signals.table, genres_w)
+    return signals.remember("shortlist", key, lambda: _made(signals, rounded, filters, need, w), SHORTLIST_MEMO)
+
+
+def _made(signals: FilmSignals, target: MoodTarget, filters: MoodFilters, need: int, w: RankWeights) -> Shortlist:
+    """One pass over the catalog for `target` (already rounded)."""
+    genres = GenreView.of(signals.table, target.genres)
     shown = allowed(signals, filters)
     keep = candidates(signals, genres, filters, need, gate=w.gate, base=shown)
     pool = np.flatnonzero(keep)
     static = mood_scores(
         signals,
-        rounded,
+        target,
         genres.take(pool),
         None,
         None,
@@ -65,12 +65,7 @@ def shortlist(signals: FilmSignals, target: MoodTarget, filters: MoodFilters, ne
         else pool
     )
     sample = np.random.default_rng(0).choice(pool, size=min(SHORTLIST_Z_SAMPLE, pool.size), replace=False)
-    made = Shortlist(keep, shown, np.sort(best), np.sort(sample))
-    with signals._lock:
-        signals._shortlists[key] = made
-        while len(signals._shortlists) > SHORTLIST_MEMO:
-            signals._shortlists.popitem(last=False)
-    return made
+    return Shortlist(keep, shown, np.sort(best), np.sort(sample))
 
 
 def shortlisted(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from functools import cached_property
 from typing import Any
 
@@ -49,6 +49,7 @@ class FilmSignals:
     def __post_init__(self) -> None:
         self._shortlists: OrderedDict[tuple, Shortlist] = OrderedDict()
         self._views: OrderedDict[tuple, Any] = OrderedDict()
+        self._memos = {"shortlist": self._shortlists, "view": self._views}
         self._lock = threading.Lock()
         # request-independent parts of the score, computed once
         self.tone_terms = (np.clip(self.tones, -3.0, 3.0) / 3.0).astype(np.float32)
@@ -75,34 +76,37 @@ class FilmSignals:
         start = seed % len(self.table) if len(self.table) else 0
         return self.noise[start : start + len(self.table)]
 
-    def _remember(self, key: tuple, make: Callable[[], Any]) -> Any:
-        """`make()`, remembered under `key` (VIEW_MEMO entries, least recently used out); its arrays
-        are read-only, as every request shares them."""
+    def remember(self, kind: str, key: tuple, make: Callable[[], Any], limit: int) -> Any:
+        """`make()`, remembered under `key` in the `kind` memo ("shortlist", "view"; `limit`
+        entries, least recently used out). Its arrays are made read-only: every request shares them."""
+        memo = self._memos[kind]
         with self._lock:
-            found = self._views.get(key)
+            found = memo.get(key)
             if found is not None:
-                self._views.move_to_end(key)
+                memo.move_to_end(key)
                 return found
         made = make()
-        for a in made.__dict__.values() if hasattr(made, "__dict__") else (made,):
+        for a in vars(made).values() if is_dataclass(made) else (made,):
             if isinstance(a, np.ndarray):
                 a.setflags(write=False)
         with self._lock:
-            self._views[key] = made
-            while len(self._views) > VIEW_MEMO:
-                self._views.popitem(last=False)
+            memo[key] = made
+            while len(memo) > limit:
+                memo.popitem(last=False)
         return made
 
     def genre_view(self, weights: Mapping[str, float]) -> GenreView:
         """GenreView.of every film for `weights`, remembered."""
-        return self._remember(("genres", *sorted(weights.items())), lambda: GenreView.of(self.table, weights))
+        make = lambda: GenreView.of(self.table, weights)  # noqa: E731
+        return self.remember("view", ("genres", *sorted(weights.items())), make, VIEW_MEMO)
 
     def tone_fit(self, weights: Mapping[str, float], rows: np.ndarray | None = None) -> np.ndarray:
         """(films,) how well each film's tones fit the weights: a wanted tone counts for and against
         (more of it than the average film is better, less is worse), an unwanted one only against:
         a film with less tension than the average film is not thereby calm. Every film's is remembered."""
         if rows is None:
-            return self._remember(("tones", *sorted(weights.items())), lambda: self._tone_fit(weights, None))
+            make = lambda: self._tone_fit(weights, None)  # noqa: E731
+            return self.remember("view", ("tones", *sorted(weights.items())), make, VIEW_MEMO)
         return self._tone_fit(weights, rows)
 
     def _tone_fit(self, weights: Mapping[str, float], rows: np.ndarray | None) -> np.ndarray:
