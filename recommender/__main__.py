@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     t.add_argument("--export-only", action="store_true", help="export the best checkpoint in --work")
 
-    sub.add_parser("train-wish", help="fine-tune and export the wish reader's encoder (models/wish; train deps)")
+    tw = sub.add_parser("train-wish", help="fine-tune and export the wish reader's encoder and head (models/wish)")
+    tw.add_argument("--head-only", action="store_true", help="only refit the head on the shipped encoder (no torch)")
 
     e = sub.add_parser("evaluate-emotion", help="accuracy/macro-F1 of the shipped model on the val splits")
     e.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -125,8 +126,9 @@ def _run(args: argparse.Namespace) -> int:
         return train_export_evaluate(args)
     if args.command == "train-wish":
         from recommender.wish_training import main as train_wish
+        from recommender.wish_training import main_head
 
-        return train_wish()
+        return main_head() if args.head_only else train_wish()
     if args.command == "evaluate-emotion":
         from recommender.emotion.training.evaluate import main as evaluate
 

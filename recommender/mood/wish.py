@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from recommender.config import PROJECT_ROOT
+from recommender.mood.wish_head import WishHead, head_features
 
 DATA_FILE = Path(__file__).with_name("wishes.json")
 # the wish reader's own encoder (python -m recommender train-wish); without it, the search encoder
@@ -242,10 +243,16 @@ class WishReader:
     """Reads wishes with any `encode(texts) -> (k, d) unit vectors` (the product's sentence encoder)."""
 
     def __init__(
-        self, table: WishTable, encode: Callable[[list[str]], np.ndarray], settings: WishSettings = WishSettings()
+        self,
+        table: WishTable,
+        encode: Callable[[list[str]], np.ndarray],
+        settings: WishSettings = WishSettings(),
+        head: WishHead | None = None,
     ) -> None:
+        """`head`: the learned last step (mood.wish_head), trained on `encode`'s vectors; None: the rules decide."""
         self.table = table
         self.settings = settings
+        self.head = head
         self._encode = encode
         self._classes = [*table.wishes, NONE]
         texts, owners = exemplar_classes(table)
@@ -253,6 +260,7 @@ class WishReader:
         self._exemplars = np.asarray(encode(texts), dtype=np.float32)  # (m, d)
         self._owner_rows = [np.flatnonzero(np.asarray(owners) == j) for j in range(len(self._classes))]
         self._negation_phrased = np.array([is_negated(t) for t in texts])  # "nothing heavy please"
+        self._plain_owner_rows = [rows[~self._negation_phrased[rows]] for rows in self._owner_rows]
 
     @property
     def exemplar_vectors(self) -> np.ndarray:
@@ -262,12 +270,13 @@ class WishReader:
         """The reader's own encoder (clause vectors for `read_scores`)."""
         return np.asarray(self._encode(texts), dtype=np.float32)
 
-    def class_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """(clauses, classes): mean of the `top` best exemplar cosines per class."""
+    def class_scores(self, vectors: np.ndarray, plain: bool = False) -> np.ndarray:
+        """(clauses, classes): mean of the `top` best exemplar cosines per class; `plain`: only
+        over exemplars not phrased as a negation (what a negated clause names, not what it asks)."""
         sims = np.asarray(vectors, dtype=np.float32) @ self._exemplars.T  # (k, m)
         top = self.settings.top
         out = np.empty((sims.shape[0], len(self._classes)), dtype=np.float32)
-        for j, rows in enumerate(self._owner_rows):
+        for j, rows in enumerate(self._plain_owner_rows if plain else self._owner_rows):
             part = sims[:, rows]
             t = min(top, part.shape[1])
             out[:, j] = np.sort(part, axis=1)[:, -t:].mean(axis=1)
@@ -281,20 +290,58 @@ class WishReader:
         close = sims[np.arange(len(nearest)), nearest] >= PARAPHRASE
         return np.asarray(self._negation_phrased[nearest] & close)
 
-    def read(self, text: str, vectors: np.ndarray | None = None) -> WishReading:
-        """The wish in `text`. `vectors`: the encoder's vectors of `clauses(text)`, if already made."""
+    def vectors(self, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(clauses, their vectors, the whole text's vector). Two batches where the text has more
+        than its one clause: int8 activations are quantised per batch, and the settings were
+        chosen on clause vectors encoded together."""
         parts = clauses(text)
-        vecs = self._encode(parts) if vectors is None else vectors
-        return self.read_scores(parts, self.class_scores(vecs), self.phrased_as_negation(vecs))
+        vecs = self.encode(parts)
+        return parts, vecs, (vecs[0] if parts == [text] else self.encode([text])[0])
+
+    def features(self, text: str) -> np.ndarray:
+        """What the head sees of `text` (mood.wish_head.head_features), with the rules' reading."""
+        return self._evidence(*self.vectors(text))[1]
+
+    def _evidence(self, parts: list[str], vecs: np.ndarray, whole: np.ndarray) -> tuple[WishReading, np.ndarray]:
+        scores, requests = self.class_scores(vecs), self.phrased_as_negation(vecs)
+        reading = self.read_scores(parts, scores, requests)
+        rule = self._classes.index(reading.wish) if reading.wish else len(self._classes) - 1
+        return reading, head_features(whole, scores, negations(parts, requests), rule)
+
+    def read(self, text: str) -> WishReading:
+        """The wish in `text`."""
+        return self.read_vectors(*self.vectors(text))
+
+    def read_vectors(self, parts: list[str], vecs: np.ndarray, whole: np.ndarray) -> WishReading:
+        """The reading from `vectors(text)`: the rules', then (with a head) the head's call on the
+        wish; what the rules read as rejected stays avoided unless the head reads it as the wish.
+        (Reading a negated clause's content without its negation to find more to avoid changed no
+        figure on the tuning sets.)"""
+        if self.head is None:
+            return self.read_scores(parts, self.class_scores(vecs), self.phrased_as_negation(vecs))
+        reading, features = self._evidence(parts, vecs, whole)
+        n = len(self._classes) - 1
+        j, margin = self.head.decide(features)
+        wish = self._classes[j] if j < n else None
+        return replace(
+            reading,
+            wish=wish,
+            label=self.table.label(wish),
+            avoid=tuple(w for w in reading.avoid if w != wish),
+            confidence=margin if wish else 0.0,
+        )
+
+    def _margin(self, part: str) -> float:
+        return self.settings.margin if _ASKING.search(part) else self.settings.plain_margin
 
     def read_scores(self, parts: list[str], scores: np.ndarray, requests: np.ndarray | None = None) -> WishReading:
-        """A clause names its best wish when that beats plain feelings by `margin` (and `floor`).
-        Negated clauses name wishes to avoid; an avoided wish is wanted only where a clause asks
-        for it (words of asking) more strongly than the negated one rejects it."""
+        """The rules. A clause names its best wish when that beats plain feelings by `margin` (and
+        `floor`). Negated clauses name wishes to avoid; an avoided wish is wanted only where a
+        clause asks for it (words of asking) more strongly than the negated one rejects it."""
         n = len(self._classes) - 1
         asks = requests if requests is not None else np.zeros(len(parts), dtype=bool)
         negated = negations(parts, asks)
-        margins = [self.settings.margin if _ASKING.search(p) else self.settings.plain_margin for p in parts]
+        margins = [self._margin(p) for p in parts]
         rejected: dict[str, float] = {}
         for part_scores, neg, margin in zip(scores, negated, margins):
             wid, score = self._clear(part_scores, n, frozenset(), margin)

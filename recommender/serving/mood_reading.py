@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recommender.mood.wish import WishReader, WishReading, clauses
+from recommender.mood.wish import WishReader, WishReading
 from recommender.text import normalize_text
 
 if TYPE_CHECKING:
@@ -98,17 +98,9 @@ class MoodReader:
         emotions = {k: float(v) for k, v in self.emotion.predict(text).items()}
         if self.encoder is None or self.wishes is None:
             return MoodReading(emotions, WishReading(None, None), None)
-        parts = clauses(text)
-        if self.own_encoder:
-            vector = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
-            part_vecs = self.wishes.encode(parts)
-        else:  # one batch: the text and its clauses
-            texts = [text, *parts] if len(parts) > 1 else [text]
-            vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32)
-            vector, part_vecs = vecs[0], (vecs[1:] if len(parts) > 1 else vecs)
-        wish = self.wishes.read_scores(
-            parts, self.wishes.class_scores(part_vecs), self.wishes.phrased_as_negation(part_vecs)
-        )
+        parts, part_vecs, whole = self.wishes.vectors(text)  # one batch: the text and its clauses
+        vector = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0] if self.own_encoder else whole
+        wish = self.wishes.read_vectors(parts, part_vecs, whole)
         topic = 1.0 - float(np.max(self.mood_texts @ vector))  # how much the text says beyond a bare wish or feeling
         return MoodReading(emotions, wish, vector, min(1.0, max(0.0, topic)))
 

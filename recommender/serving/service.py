@@ -29,6 +29,7 @@ from recommender.mood.signals import FilmSignals, hubness
 from recommender.mood.target import MoodTarget, mood_target
 from recommender.mood.tone import tone_words
 from recommender.mood.wish import (
+    NONE,
     SEARCH_ENCODER_SETTINGS,
     WISH_ENCODER_DIR,
     WishReader,
@@ -37,6 +38,7 @@ from recommender.mood.wish import (
     WishTable,
     default_wish_table,
 )
+from recommender.mood.wish_head import WishHead, WishHeadError, load_head
 from recommender.search.hybrid import FusionParams
 from recommender.search.tfidf_query import FastTfidf, TfidfQuery
 from recommender.serving.mood_reading import MoodReader, cache_namespace
@@ -113,9 +115,11 @@ class Recommender:
         corrections: TTLCache | None = None,
         watch: WatchService | None = None,
         wish_encoder: Any = None,
+        wish_head: WishHead | None = None,
     ) -> None:
         """`wish_encoder`: the wish reader's own encoder (models/wish); None reads wishes with
-        `encoder` and the settings that go with it."""
+        `encoder` and the settings that go with it. `wish_head`: the learned last step of the
+        reading, trained on `wish_encoder`'s vectors (mood.wish_head); None: the rules decide."""
         self.artifacts = artifacts
         self.catalog: Catalog = artifacts.catalog
         self.tfidf = artifacts.tfidf
@@ -140,7 +144,8 @@ class Recommender:
         reader = mood_texts = None
         if encoder is not None:
             wish_settings = WishSettings() if own else SEARCH_ENCODER_SETTINGS
-            reader = WishReader(self.wishes, (wish_encoder if own else encoder).encode, wish_settings)
+            head = wish_head if own else None
+            reader = WishReader(self.wishes, (wish_encoder if own else encoder).encode, wish_settings, head)
             # hubness and topicality compare films and texts with the exemplars in the search encoder's space
             mood_texts = (
                 np.asarray(encoder.encode(list(reader.texts)), dtype=np.float32) if own else reader.exemplar_vectors
@@ -189,7 +194,9 @@ class Recommender:
         emotion = load_emotion_model(settings.emotion_model)
         encoder = load_encoder(threads=settings.onnx_threads)
         wish_encoder = load_wish_encoder(settings.onnx_threads)
+        wish_head = load_wish_head(wish_encoder)
         wish_id = wish_encoder.model_id if wish_encoder is not None else ""
+        wish_id += f"+{wish_head.version}" if wish_head is not None else ""
         cache = make_cache(
             settings, cache_namespace(emotion.model_id, encoder.model_id, default_wish_table().version, wish_id)
         )
@@ -204,6 +211,7 @@ class Recommender:
             watch=WatchService(settings),
             corrections=corrections,
             wish_encoder=wish_encoder,
+            wish_head=wish_head,
         )
         log.info(
             "recommender loaded in %.1f s (%d films, emotion model %s, cache %s)",
@@ -514,6 +522,18 @@ def load_wish_encoder(threads: int | None = None) -> Any:
     if trained_on(WISH_ENCODER_DIR) != default_wish_table().version:
         log.warning("the wish encoder was trained on another wishes.json; retrain it: python -m recommender train-wish")
     return encoder
+
+
+def load_wish_head(wish_encoder: Any) -> WishHead | None:
+    """The head trained on `wish_encoder`'s vectors (models/wish/head.npz), or None: the clause
+    rules then make the call alone, less accurately, and a warning says so."""
+    if wish_encoder is None:
+        return None
+    try:
+        return load_head(WISH_ENCODER_DIR, [*default_wish_table().wishes, NONE], int(wish_encoder.dim))
+    except WishHeadError as exc:
+        log.warning("wish head unavailable (%s); the clause rules read wishes alone", exc)
+        return None
 
 
 def trained_on(folder: Path) -> str | None:

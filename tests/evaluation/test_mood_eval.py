@@ -91,3 +91,15 @@ def test_topic_hits_count_the_films_that_name_the_subject(rec):
     assert fig.topic_hits_at_10 == round(topic_hits(result, named, rec.catalog), 4)
     assert figures(rec, [item], [result], "default").topic_hits_at_10 == 0.0
     assert figures(rec, [replace(item, topic=())], [result], "default").topic_hits_at_10 is None
+
+
+def test_the_wish_head_never_learns_a_reported_text():
+    """The head learns from wish_texts.json and the tuning sets; none of its texts is in a dev set."""
+    import json
+
+    from recommender.mood.wish_head import TEXTS_FILE
+
+    learned = {_plain(it["text"]) for it in json.loads(TEXTS_FILE.read_text(encoding="utf-8"))["items"]}
+    assert len(learned) > 1000
+    for path in (DEV_SET, TOPICAL[1]):
+        assert not learned & {_plain(it.text) for it in load_items(path)}, path.name

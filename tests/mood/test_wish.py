@@ -8,6 +8,7 @@ import pytest
 
 from conftest import need
 from recommender.mood.wish import (
+    NONE,
     SEARCH_ENCODER_SETTINGS,
     WISH_ENCODER_DIR,
     WishReader,
@@ -145,18 +146,21 @@ def test_load_wish_table_missing_file(tmp_path):
 
 @pytest.fixture(scope="module", params=["wish encoder", "search encoder"])
 def reader(request) -> WishReader:
-    """The shipped reader (models/wish and its settings) and the fallback without it."""
+    """The shipped reader (models/wish: encoder, settings, head) and the fallback without it."""
     try:
         from recommender.search.encoder import load_encoder, load_folder_encoder
+        from recommender.serving.service import load_wish_head
 
         if request.param == "wish encoder":
             encoder, settings = load_folder_encoder(WISH_ENCODER_DIR, threads=2), WishSettings()
+            head = load_wish_head(encoder)
+            need("the wish head (models/wish/head.npz)", head is not None)
         else:
-            encoder, settings = load_encoder(threads=2), SEARCH_ENCODER_SETTINGS
+            encoder, settings, head = load_encoder(threads=2), SEARCH_ENCODER_SETTINGS, None
     except Exception:  # noqa: BLE001 - a missing model skips locally, fails in CI
         encoder = None
     need(f"the {request.param} (models/)", encoder is not None)
-    return WishReader(default_wish_table(), encoder.encode, settings)
+    return WishReader(default_wish_table(), encoder.encode, settings, head)
 
 
 def _exemplars() -> set[str]:
@@ -238,24 +242,25 @@ def test_a_named_genre_in_a_plain_clause_is_wanted(reader):
     assert read.genres_in == ("Crime",) and read.genres_out == ()
 
 
-# what the wish encoder reads differently, and worse, than the search encoder (both tuning sets
-# still gain 1.5-3.5 points with it): it reads "nothing stressful please" as asking for nothing
-WISH_ENCODER_MISSES = {"nothing stressful please"}
-
-
 @pytest.mark.parametrize("text", NEGATION_PHRASED_REQUESTS)
-def test_negation_phrased_requests_are_requests(reader, text, request):
-    if text in WISH_ENCODER_MISSES and reader.settings == WishSettings():
-        request.applymarker(pytest.mark.xfail(strict=True, reason="a known miss of the wish encoder"))
+def test_negation_phrased_requests_never_ask_for_what_they_name(reader, text):
+    """The rules read "nothing gloomy please" as asking for the opposite (like the exemplar "nothing
+    heavy please"); the head, trained on texts where only rejecting something asks for nothing
+    (the sets' convention), reads no wish, and the mode decides."""
     read = reader.read(text)
-    assert read.wish is not None
-    assert read.wish not in read.avoid
+    assert read.wish not in {"cry", "scare", "thrill"} and read.wish not in read.avoid
+    if reader.head is None:
+        assert read.wish is not None
 
 
-def test_precomputed_vectors_give_the_same_reading(reader):
+def test_the_reading_decides_on_the_evidence_the_head_was_trained_on(reader):
     text = "so furious right now, but I want a good laugh"
-    vectors = reader._encode(clauses(text))
-    assert reader.read(text, vectors) == reader.read(text)
+    parts, vecs, whole = reader.vectors(text)
+    assert parts == clauses(text) and len(vecs) == len(parts) == 2
+    read = reader.read(text)
+    assert reader.read_vectors(parts, vecs, whole) == read
+    if reader.head is not None:  # what train-wish fits the head on is what the reader hands it
+        assert reader.head.classes[reader.head.decide(reader.features(text))[0]] == (read.wish or NONE)
 
 
 def test_nothing_with_zombies_is_a_rejection(reader):
