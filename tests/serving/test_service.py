@@ -116,7 +116,10 @@ def test_emotions_are_cached_under_the_normalised_text(rec):
     key = normalize_text(base)
     assert rec.emotion_cache.get_json(key)["emotions"] == pytest.approx(first.emotions)
     assert rec.emotion_cache.namespace == cache_namespace(
-        rec.emotion.model_id, rec.encoder.model_id, rec.wishes.version, rec.wish_encoder.model_id
+        rec.emotion.model_id,
+        rec.encoder.model_id,
+        rec.wishes.version,
+        f"{rec.wish_encoder.model_id}+{rec.reader.wishes.head.version}",
     )
 
 
