@@ -260,7 +260,6 @@ class WishReader:
         self._exemplars = np.asarray(encode(texts), dtype=np.float32)  # (m, d)
         self._owner_rows = [np.flatnonzero(np.asarray(owners) == j) for j in range(len(self._classes))]
         self._negation_phrased = np.array([is_negated(t) for t in texts])  # "nothing heavy please"
-        self._plain_owner_rows = [rows[~self._negation_phrased[rows]] for rows in self._owner_rows]
 
     @property
     def exemplar_vectors(self) -> np.ndarray:
@@ -270,13 +269,12 @@ class WishReader:
         """The reader's own encoder (clause vectors for `read_scores`)."""
         return np.asarray(self._encode(texts), dtype=np.float32)
 
-    def class_scores(self, vectors: np.ndarray, plain: bool = False) -> np.ndarray:
-        """(clauses, classes): mean of the `top` best exemplar cosines per class; `plain`: only
-        over exemplars not phrased as a negation (what a negated clause names, not what it asks)."""
+    def class_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """(clauses, classes): mean of the `top` best exemplar cosines per class."""
         sims = np.asarray(vectors, dtype=np.float32) @ self._exemplars.T  # (k, m)
         top = self.settings.top
         out = np.empty((sims.shape[0], len(self._classes)), dtype=np.float32)
-        for j, rows in enumerate(self._plain_owner_rows if plain else self._owner_rows):
+        for j, rows in enumerate(self._owner_rows):
             part = sims[:, rows]
             t = min(top, part.shape[1])
             out[:, j] = np.sort(part, axis=1)[:, -t:].mean(axis=1)

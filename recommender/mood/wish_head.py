@@ -14,15 +14,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 HEAD_FILE = "head.npz"
 TEXTS_FILE = Path(__file__).with_name("wish_texts.json")
@@ -90,8 +87,12 @@ def _payload(head: WishHead) -> bytes:
     return buf.getvalue()
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
 def _with_version(head: WishHead) -> WishHead:
-    return WishHead(head.classes, head.coef, head.intercept, hashlib.sha256(_payload(head)).hexdigest()[:12])
+    return WishHead(head.classes, head.coef, head.intercept, _digest(_payload(head)))
 
 
 def save_head(head: WishHead, folder: Path) -> Path:
@@ -117,4 +118,4 @@ def load_head(folder: Path, classes: Sequence[str], dim: int) -> WishHead:
         )
     if coef.shape != (len(classes), dim + 3 * len(classes)) or intercept.shape != (len(classes),):
         raise WishHeadError(f"{path} has shape {coef.shape}, not ({len(classes)}, {dim + 3 * len(classes)})")
-    return WishHead(tuple(classes), coef, intercept, hashlib.sha256(data).hexdigest()[:12])
+    return WishHead(tuple(classes), coef, intercept, _digest(data))
