@@ -186,6 +186,23 @@ def is_negated(clause: str) -> bool:
     return bool(_NEGATION.search(_NOT_NEGATION.sub(" ", _plain_quotes(clause))))
 
 
+def rejected_content(clause: str) -> str:
+    """What a negated clause names, its negation cues taken out ("please no tearjerkers" ->
+    "please tearjerkers"): the wish it rejects is read from this, so the reading does not hang on
+    how the encoder places negations (an encoder trained on whole texts pulls "no tearjerkers"
+    toward the light films it asks for)."""
+    plain = _plain_quotes(clause)
+    keep = [m.span() for m in _NOT_NEGATION.finditer(plain)]
+    out, last = [], 0
+    for m in _NEGATION.finditer(plain):
+        if any(a <= m.start() < b for a, b in keep):
+            continue
+        out.append(plain[last : m.start()])
+        last = m.end()
+    content = " ".join("".join(out + [plain[last:]]).split())
+    return content if re.search(r"[^\W\d_]{2,}", content) else clause
+
+
 # Words of asking: a clause with one asks for something; without, it more likely tells a feeling.
 _ASKING = re.compile(
     r"\b(want|wanna|need|needs|give|gimme|show|make|makes|find|something|anything|looking|prefer|rather|recommend"
@@ -205,6 +222,18 @@ def negations(parts: list[str], requests: np.ndarray | None = None) -> list[bool
         neg = is_negated(part) or (i > 0 and out[i - 1] and len(part.split()) <= 3 and not _REQUEST.search(part))
         out.append(neg and not (requests is not None and bool(requests[i])))
     return out
+
+
+@dataclass(frozen=True)
+class TextVectors:
+    """A text as the reader scores it: its clauses, which of them reject what they name, each
+    clause's vector (a rejecting clause's is that of what it names, `rejected_content`), and the
+    whole text's vector."""
+
+    parts: tuple[str, ...]
+    negated: tuple[bool, ...]
+    vectors: np.ndarray  # (clauses, d)
+    whole: np.ndarray  # (d,)
 
 
 @dataclass(frozen=True)
@@ -258,8 +287,9 @@ class WishReader:
         texts, owners = exemplar_classes(table)
         self.texts = tuple(texts)
         self._exemplars = np.asarray(encode(texts), dtype=np.float32)  # (m, d)
-        self._owner_rows = [np.flatnonzero(np.asarray(owners) == j) for j in range(len(self._classes))]
-        self._negation_phrased = np.array([is_negated(t) for t in texts])  # "nothing heavy please"
+        self._owners = np.asarray(owners)
+        self._owner_rows = [np.flatnonzero(self._owners == j) for j in range(len(self._classes))]
+        self._negation_phrased = np.array([is_negated(t) and c != len(table.wishes) for t, c in zip(texts, owners)])
 
     @property
     def exemplar_vectors(self) -> np.ndarray:
@@ -281,43 +311,53 @@ class WishReader:
         return out
 
     def phrased_as_negation(self, vectors: np.ndarray) -> np.ndarray:
-        """(clauses,) True where the nearest exemplar is itself a negation ("nothing heavy please"
-        asks for something light): such a clause is a request, not a rejection."""
-        sims = np.asarray(vectors, dtype=np.float32) @ self._exemplars.T
+        """(clauses,) True where the clause paraphrases a wish's own negation-phrased exemplar
+        ("nothing heavy please" asks for something light) and reads as that wish (beats plain
+        feelings by `margin`): such a clause is a request, not a rejection. "no horror films
+        please" may sit near "no scary stuff, something light" and still reject horror."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        sims = vectors @ self._exemplars.T
         nearest = np.argmax(sims, axis=1)
         close = sims[np.arange(len(nearest)), nearest] >= PARAPHRASE
-        return np.asarray(self._negation_phrased[nearest] & close)
+        scores = self.class_scores(vectors)
+        owner = self._owners[nearest]
+        reads_as = scores[np.arange(len(owner)), owner] - scores[:, -1] >= self.settings.margin
+        return np.asarray(self._negation_phrased[nearest] & close & reads_as)
 
-    def vectors(self, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(clauses, their vectors, the whole text's vector). Two batches where the text has more
-        than its one clause: int8 activations are quantised per batch, and the settings were
+    def vectors(self, text: str) -> TextVectors:
+        """The text as the reader scores it. Two batches where the text has more than its one
+        clause or a negated one: int8 activations are quantised per batch, and the settings were
         chosen on clause vectors encoded together."""
         parts = clauses(text)
-        vecs = self.encode(parts)
-        return parts, vecs, (vecs[0] if parts == [text] else self.encode([text])[0])
+        vecs = self.encode(parts).copy()
+        negated = negations(parts, self.phrased_as_negation(vecs))
+        named = [rejected_content(p) for p, neg in zip(parts, negated) if neg]
+        rest = ([] if parts == [text] else [text]) + named
+        more = self.encode(rest) if rest else vecs[:0]
+        whole = vecs[0].copy() if parts == [text] else more[0]
+        vecs[np.flatnonzero(negated)] = more[len(rest) - len(named) :]
+        return TextVectors(tuple(parts), tuple(negated), vecs, whole)
 
     def features(self, text: str) -> np.ndarray:
         """What the head sees of `text` (mood.wish_head.head_features), with the rules' reading."""
-        return self._evidence(*self.vectors(text))[1]
+        return self._evidence(self.vectors(text))[1]
 
-    def _evidence(self, parts: list[str], vecs: np.ndarray, whole: np.ndarray) -> tuple[WishReading, np.ndarray]:
-        scores, requests = self.class_scores(vecs), self.phrased_as_negation(vecs)
-        reading = self.read_scores(parts, scores, requests)
+    def _evidence(self, seen: TextVectors) -> tuple[WishReading, np.ndarray]:
+        scores = self.class_scores(seen.vectors)
+        reading = self.read_scores(list(seen.parts), scores, list(seen.negated))
         rule = self._classes.index(reading.wish) if reading.wish else len(self._classes) - 1
-        return reading, head_features(whole, scores, negations(parts, requests), rule)
+        return reading, head_features(seen.whole, scores, seen.negated, rule)
 
     def read(self, text: str) -> WishReading:
         """The wish in `text`."""
-        return self.read_vectors(*self.vectors(text))
+        return self.read_vectors(self.vectors(text))
 
-    def read_vectors(self, parts: list[str], vecs: np.ndarray, whole: np.ndarray) -> WishReading:
+    def read_vectors(self, seen: TextVectors) -> WishReading:
         """The reading from `vectors(text)`: the rules', then (with a head) the head's call on the
-        wish; what the rules read as rejected stays avoided unless the head reads it as the wish.
-        (Reading a negated clause's content without its negation to find more to avoid changed no
-        figure on the tuning sets.)"""
+        wish; what the rules read as rejected stays avoided unless the head reads it as the wish."""
+        reading, features = self._evidence(seen)
         if self.head is None:
-            return self.read_scores(parts, self.class_scores(vecs), self.phrased_as_negation(vecs))
-        reading, features = self._evidence(parts, vecs, whole)
+            return reading
         n = len(self._classes) - 1
         j, margin = self.head.decide(features)
         wish = self._classes[j] if j < n else None
@@ -332,13 +372,12 @@ class WishReader:
     def _margin(self, part: str) -> float:
         return self.settings.margin if _ASKING.search(part) else self.settings.plain_margin
 
-    def read_scores(self, parts: list[str], scores: np.ndarray, requests: np.ndarray | None = None) -> WishReading:
+    def read_scores(self, parts: list[str], scores: np.ndarray, negated: list[bool]) -> WishReading:
         """The rules. A clause names its best wish when that beats plain feelings by `margin` (and
-        `floor`). Negated clauses name wishes to avoid; an avoided wish is wanted only where a
-        clause asks for it (words of asking) more strongly than the negated one rejects it."""
+        `floor`). Negated clauses (scored by what they name) name wishes to avoid; an avoided wish
+        is wanted only where a clause asks for it (words of asking) more strongly than the negated
+        one rejects it."""
         n = len(self._classes) - 1
-        asks = requests if requests is not None else np.zeros(len(parts), dtype=bool)
-        negated = negations(parts, asks)
         margins = [self._margin(p) for p in parts]
         rejected: dict[str, float] = {}
         for part_scores, neg, margin in zip(scores, negated, margins):

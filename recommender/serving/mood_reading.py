@@ -98,9 +98,9 @@ class MoodReader:
         emotions = {k: float(v) for k, v in self.emotion.predict(text).items()}
         if self.encoder is None or self.wishes is None:
             return MoodReading(emotions, WishReading(None, None), None)
-        parts, part_vecs, whole = self.wishes.vectors(text)  # the clauses, then the whole text
-        vector = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0] if self.own_encoder else whole
-        wish = self.wishes.read_vectors(parts, part_vecs, whole)
+        seen = self.wishes.vectors(text)  # the clauses, then the whole text
+        vector = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0] if self.own_encoder else seen.whole
+        wish = self.wishes.read_vectors(seen)
         topic = 1.0 - float(np.max(self.mood_texts @ vector))  # how much the text says beyond a bare wish or feeling
         return MoodReading(emotions, wish, vector, min(1.0, max(0.0, topic)))
 

@@ -21,6 +21,7 @@ from recommender.mood.wish import (
     is_negated,
     load_wish_table,
     named_genres,
+    rejected_content,
 )
 
 # ---- clauses and negation (pure text rules) -------------------------------------------------
@@ -58,6 +59,20 @@ def test_is_negated_false(text):
 
 def test_is_negated_with_a_typographic_apostrophe():
     assert is_negated("I don\u2019t want anything sad")
+
+
+@pytest.mark.parametrize(
+    ("clause", "named"),
+    [
+        ("please no tearjerkers", "please tearjerkers"),
+        ("I don\u2019t want anything sad", "I want anything sad"),
+        ("anything but horror", "horror"),
+        ("nothing scary, no matter what", "scary, no matter what"),  # "no matter" is not a negation
+        ("not not", "not not"),  # nothing is left: the clause itself
+    ],
+)
+def test_rejected_content_is_the_clause_without_its_negation(clause, named):
+    assert rejected_content(clause) == named
 
 
 def test_named_genres_on_word_boundaries():
@@ -255,10 +270,10 @@ def test_negation_phrased_requests_never_ask_for_what_they_name(reader, text):
 
 def test_the_reading_decides_on_the_evidence_the_head_was_trained_on(reader):
     text = "so furious right now, but I want a good laugh"
-    parts, vecs, whole = reader.vectors(text)
-    assert parts == clauses(text) and len(vecs) == len(parts) == 2
+    seen = reader.vectors(text)
+    assert list(seen.parts) == clauses(text) and len(seen.vectors) == len(seen.parts) == 2
     read = reader.read(text)
-    assert reader.read_vectors(parts, vecs, whole) == read
+    assert reader.read_vectors(seen) == read
     if reader.head is not None:  # what train-wish fits the head on is what the reader hands it
         assert reader.head.classes[reader.head.decide(reader.features(text))[0]] == (read.wish or NONE)
 

@@ -63,9 +63,15 @@ def test_without_the_wish_model_the_search_encoder_reads_wishes(rec, monkeypatch
     assert fallback.reader.compute("i want a good laugh").wish.wish == "laugh"
 
 
-def test_the_shipped_wish_model_was_trained_on_the_shipped_wishes():
-    """Changing wishes.json without `train-wish` would leave the encoder trained on other phrasings."""
+def test_the_shipped_wish_model_was_trained_on_the_shipped_wishes_and_texts():
+    """Changing wishes.json or the written texts without `train-wish` would leave the encoder
+    trained on other phrasings."""
     from recommender.mood.wish import default_wish_table
     from recommender.serving.service import trained_on
+    from recommender.wish_training import texts_version, written_texts
 
     assert trained_on(WISH_ENCODER_DIR) == default_wish_table().version
+    summary = json.loads((WISH_ENCODER_DIR / "training.json").read_text())
+    assert summary["texts_version"] == texts_version(written_texts())
+    learned = [w for _, _, w in written_texts() if w is None or w in default_wish_table().wishes]
+    assert summary["written"] == len(learned) > 4000
