@@ -37,11 +37,13 @@ def rank_for_mood(
     seed: int = 0,
     topic: float = 1.0,
     adjust: np.ndarray | None = None,
+    remember: bool = False,
 ) -> list[RankedFilm]:
     """The top_k films after `offset` (a next page keeps the earlier picks out of its own).
-    `seed` (from the text) makes the dithering the same for the same request. `adjust`: a per-film
-    term added to the score (the session's feedback, mood.feedback); None leaves the ranking as is.
-    From w.shortlist_from films on, only a shortlist is scored (mood.shortlist)."""
+        `seed` (from the text) makes the dithering the same for the same request. `adjust`: a per-film
+        term added to the score (the session's feedback, mood.feedback); None leaves the ranking as is.
+    `remember`: reuse the text's meaning cosines from the memo (the request uses the cache).
+        From w.shortlist_from films on, only a shortlist is scored (mood.shortlist)."""
     if len(signals.table) >= w.shortlist_from:
         rows, terms = shortlisted(signals, target, query, words, filters, top_k, w, exclude_rows, topic)
         keep = np.ones(rows.size, dtype=bool)
@@ -50,7 +52,18 @@ def rank_for_mood(
         shown = allowed(signals, filters, exclude_rows)
         keep = candidates(signals, genres, filters, top_k, gate=w.gate, base=shown)  # the same pool for every page
         word_scores = words.dense() if words is not None else None
-        terms = mood_scores(signals, target, genres, query, word_scores, keep, w, gems=filters.hidden_gems, topic=topic)
+        terms = mood_scores(
+            signals,
+            target,
+            genres,
+            query,
+            word_scores,
+            keep,
+            w,
+            gems=filters.hidden_gems,
+            topic=topic,
+            remember=remember,
+        )
         keep = with_near(keep, shown, genres, terms["meaning"], w)
         rows = None
     order = terms["score"]

@@ -63,11 +63,13 @@ def mood_scores(
     topic: float = 1.0,
     rows: np.ndarray | None = None,
     z_rows: np.ndarray | None = None,
+    remember: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every term for every film (terms are comparable: about -1..1), and their weighted sum.
 
     With `rows` (a shortlist), only those films: `genres`, `word_scores` and `keep` are theirs,
-    and the meaning cosines are z-scored against the pool rows `z_rows` instead of `keep`."""
+    and the meaning cosines are z-scored against the pool rows `z_rows` instead of `keep`.
+    `remember`: the text's meaning cosines may come from, and go to, the signals' memo."""
     t = signals.table
 
     def take(a: np.ndarray) -> np.ndarray:
@@ -79,7 +81,8 @@ def mood_scores(
     score += w.familiarity * take(signals.unfamiliarity if gems else t.familiarity)  # gems: less known is better
     meaning = np.zeros(n, dtype=np.float32)
     if query is not None and rows is None:
-        meaning = zscore(signals.meaning_cosines(query, w.hub), keep)
+        cosines = signals.remembered_meaning(query, w.hub) if remember else signals.meaning_cosines(query, w.hub)
+        meaning = zscore(cosines, keep)
     elif query is not None and rows is not None and z_rows is not None:
         cos = signals.meaning_cosines(query, w.hub, np.concatenate([rows, z_rows]))
         reference = np.zeros(cos.size, dtype=bool)

@@ -20,6 +20,7 @@ from recommender.search.vector_index import unit_rows
 
 MEANING_DIMS = 192
 VIEW_MEMO = 256  # per-target genre views and tone fits remembered: a wish's target recurs across requests
+MEANING_MEMO_BYTES = 16 << 20  # the meaning cosines of the last texts seen (4,799 films: 870 texts)
 EXCLUDE = -0.9  # a genre weighted this low is a clash (Horror for "something for the kids")
 
 
@@ -49,7 +50,8 @@ class FilmSignals:
     def __post_init__(self) -> None:
         self._shortlists: OrderedDict[tuple, Shortlist] = OrderedDict()
         self._views: OrderedDict[tuple, Any] = OrderedDict()
-        self._memos = {"shortlist": self._shortlists, "view": self._views}
+        self._meanings: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._memos = {"shortlist": self._shortlists, "view": self._views, "meaning": self._meanings}
         self._lock = threading.Lock()
         # request-independent parts of the score, computed once
         self.tone_terms = (np.clip(self.tones, -3.0, 3.0) / 3.0).astype(np.float32)
@@ -119,6 +121,14 @@ class FilmSignals:
         vec = np.array([float(weights.get(t, 0.0)) for t in self.tone_ids], dtype=np.float32)
         norm = float(np.linalg.norm(vec))  # unit length: a film strong in the wanted tones scores up to ~1
         return vec / norm if norm > 0 else vec
+
+    def remembered_meaning(self, query: np.ndarray, hub: float) -> np.ndarray:
+        """meaning_cosines of every film, remembered per text vector: a text seen again (another
+        page, filter or wish for it) skips the one product over the whole catalog, which reads
+        every film's vector from memory and is most of a cached request's extra cost."""
+        query = np.asarray(query, dtype=np.float32)
+        limit = max(1, MEANING_MEMO_BYTES // max(1, 4 * len(self.table)))
+        return self.remember("meaning", (query.tobytes(), float(hub)), lambda: self.meaning_cosines(query, hub), limit)
 
     def meaning_cosines(self, query: np.ndarray, hub: float, rows: np.ndarray | None = None) -> np.ndarray:
         """cos(film, query) − hub × hubness, the cosine taken in the film vectors' top MEANING_DIMS

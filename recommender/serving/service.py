@@ -307,6 +307,7 @@ class Recommender:
             seed=_seed(cleaned, mode),
             topic=reading.topic,
             adjust=feedback.adjust if feedback else None,
+            remember=use_cache,
         )
         tones = tone_words(self.signals.tones[[r.row for r in ranked]], self.wishes) if ranked else []
         reasons = [

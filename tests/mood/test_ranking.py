@@ -61,6 +61,30 @@ def test_a_targets_views_are_remembered_read_only_and_bounded(rec, monkeypatch):
     assert len(s._views) <= 3
 
 
+def test_a_texts_meaning_is_remembered_only_for_requests_that_use_the_cache(rec, query, monkeypatch):
+    s, w = rec.signals, RankWeights()
+    cos = s.remembered_meaning(query, w.hub)
+    assert s.remembered_meaning(query.copy(), w.hub) is cos  # the same vector, found again
+    assert np.array_equal(cos, s.meaning_cosines(query, w.hub))
+    assert s.remembered_meaning(query, w.hub + 0.1) is not cos  # another hub weight is another entry
+    with pytest.raises(ValueError):
+        cos[0] = 9.0
+    target, filters = _laugh(rec), MoodFilters()
+    kept = rank_for_mood(s, target, query, None, filters, 10, w, remember=True)
+    fresh = rank_for_mood(s, target, query, None, filters, 10, w)
+    assert [r.row for r in kept] == [r.row for r in fresh]
+    monkeypatch.setattr(signals_module, "MEANING_MEMO_BYTES", 3 * 4 * len(s.table))
+    for shift in range(5):
+        s.remembered_meaning(np.roll(query, shift + 1), w.hub)
+    assert len(s._meanings) <= 3
+    monkeypatch.setattr(signals_module, "MEANING_MEMO_BYTES", 100 * 4 * len(s.table))
+    before = list(s._meanings)
+    rec.recommend_for_mood("a quiet film about a lighthouse keeper", with_posters=False, use_cache=False)
+    assert list(s._meanings) == before  # an uncached request (the benchmarks' baseline) neither reads nor fills it
+    rec.recommend_for_mood("a quiet film about a lighthouse keeper", with_posters=False)
+    assert len(s._meanings) == len(before) + 1
+
+
 def test_candidates_are_good_films_by_default(rec):
     t = rec.signals.table
     assert 0 < t.good.sum() < len(t)  # the floor does drop some films
