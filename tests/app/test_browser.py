@@ -348,6 +348,10 @@ def _title(rec, movie_id: int) -> str:
     return rec.catalog.film(rec.catalog.row_of(movie_id)).title
 
 
+def _votes(rec, movie_id: int) -> int:
+    return rec.catalog.film(rec.catalog.row_of(movie_id)).vote_count
+
+
 def _said(page, text: str) -> None:
     """Wait for a caption saying `text` (what moved the list)."""
     caption = page.locator("main [data-testid='stCaptionContainer']", has_text=text)
@@ -391,7 +395,8 @@ def _same_list_in_a_fresh_page(browser, url: str, where: str, expected: list[int
 
 
 def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(server: Server, report: Report) -> None:
-    """A visit that explores: 👎 and 👍 move the list, "Not what I meant" changes the wish, a card
+    """A visit that explores: 👎 and 👍 move the list, "Not what I meant" changes the wish, hidden
+    gems keeps to less known films, a card
     opens more like itself, each page's URL reproduces its list in a fresh page, and the
     Benchmarks page's live chart shows those requests."""
     from playwright.sync_api import sync_playwright
@@ -443,6 +448,15 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             assert disliked not in corrected and "wish=cry" in page.url
             page.keyboard.press("Escape")
             _screenshot(page, report, "8-mood-not-what-i-meant")
+
+            # Hidden gems: the same request, less known films only (the link keeps the filter).
+            page.locator("[data-testid='stExpander'] summary", has_text="Filters").first.click()
+            page.get_by_text("Hidden gems: less known, still well rated").click()
+            gems = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Find films"))
+            votes = sorted(f.vote_count for f in rec.catalog.films())
+            assert len(gems) == 10 and all(_votes(rec, g) < votes[len(votes) // 2] for g in gems)
+            assert "gems=" in page.url
+            _screenshot(page, report, "8b-mood-hidden-gems")
 
             # The URL holds the request: with the feedback cleared, a fresh page shows the same list.
             shared = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Clear feedback"))
