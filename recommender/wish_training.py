@@ -226,6 +226,14 @@ def _encoder(
     return {**trained, "export": export_encoder(out, work, check_texts=texts, base=tuned)}
 
 
+def _add_to_summary(folder: Path, key: str, value: dict) -> None:
+    """Set `key` in folder/training.json, keeping what the other steps wrote there."""
+    path = folder / "training.json"
+    summary = json.loads(path.read_text()) if path.exists() else {}
+    summary[key] = value
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+
+
 def cross_validate(
     folds: int = 3,
     cfg: WishTraining = WishTraining(),
@@ -261,10 +269,7 @@ def cross_validate(
             mine = hands == hand
             per_hand[str(hand)] = _scores(got[mine], rule[mine], y[mine])
     report = {"folds": folds, "held_out_hands": per_hand, "held_out_mean": _mean(per_hand)}
-    summary_path = (folder or WISH_ENCODER_DIR) / "training.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary["cross_validated"] = report
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    _add_to_summary(folder or WISH_ENCODER_DIR, "cross_validated", report)
     print(f"wish accuracy on hands neither the encoder nor the head saw, mean over hands {report['held_out_mean']}")
     return report
 
@@ -279,10 +284,7 @@ def main_head(folder: Path | None = None) -> int:
     reader = WishReader(default_wish_table(), load_folder_encoder(folder).encode, WishSettings())
     trained = train_head(reader, written_texts())
     path = save_head(trained.pop("head"), folder)
-    summary_path = folder / "training.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary["head"] = trained
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    _add_to_summary(folder, "head", trained)
     print(f"{path}: wish accuracy on a hand it was not fitted on, mean over hands {trained['held_out_mean']}")
     return 0
 

@@ -40,10 +40,10 @@ def rank_for_mood(
     remember: bool = False,
 ) -> list[RankedFilm]:
     """The top_k films after `offset` (a next page keeps the earlier picks out of its own).
-        `seed` (from the text) makes the dithering the same for the same request. `adjust`: a per-film
-        term added to the score (the session's feedback, mood.feedback); None leaves the ranking as is.
+    `seed` (from the text) makes the dithering the same for the same request. `adjust`: a per-film
+    term added to the score (the session's feedback, mood.feedback); None leaves the ranking as is.
     `remember`: reuse the text's meaning cosines from the memo (the request uses the cache).
-        From w.shortlist_from films on, only a shortlist is scored (mood.shortlist)."""
+    From w.shortlist_from films on, only a shortlist is scored (mood.shortlist)."""
     if len(signals.table) >= w.shortlist_from:
         rows, terms = shortlisted(signals, target, query, words, filters, top_k, w, exclude_rows, topic)
         keep = np.ones(rows.size, dtype=bool)

@@ -213,14 +213,14 @@ _ASKING = re.compile(
 _REQUEST = re.compile(r"\b(want|wanna|need|give|gimme|show|make|find|something|looking|prefer|rather)\b", re.I)
 
 
-def negations(parts: list[str], requests: np.ndarray | None = None) -> list[bool]:
+def negations(parts: list[str], requests: np.ndarray) -> list[bool]:
     """Which clauses reject what they name. A short clause right after a negated one, with no
     request of its own, shares its negation ("no sci-fi | and horror"); a clause that paraphrases a
     negation-phrased exemplar is a request ("nothing heavy please" asks for something light)."""
     out: list[bool] = []
     for i, part in enumerate(parts):
         neg = is_negated(part) or (i > 0 and out[i - 1] and len(part.split()) <= 3 and not _REQUEST.search(part))
-        out.append(neg and not (requests is not None and bool(requests[i])))
+        out.append(neg and not bool(requests[i]))
     return out
 
 
