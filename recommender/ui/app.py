@@ -189,7 +189,7 @@ def _model_name(model: Any) -> str:
 
 
 HIDDEN_GEMS_HELP = (
-    "Films rated 7 or more by at least 20 people, but fewer people than the catalog's median film. "
+    "Films rated 7 or more by at least 20 people, but fewer people than the catalog's median rated film. "
     "By default the app shows films with a Bayesian rating of at least 6 and prefers ones many people know."
 )
 

@@ -352,6 +352,10 @@ def _votes(rec, movie_id: int) -> int:
     return rec.catalog.film(rec.catalog.row_of(movie_id)).vote_count
 
 
+def _rating(rec, movie_id: int) -> float:
+    return rec.catalog.film(rec.catalog.row_of(movie_id)).vote_average
+
+
 def _said(page, text: str) -> None:
     """Wait for a caption saying `text` (what moved the list)."""
     caption = page.locator("main [data-testid='stCaptionContainer']", has_text=text)
@@ -395,10 +399,10 @@ def _same_list_in_a_fresh_page(browser, url: str, where: str, expected: list[int
 
 
 def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(server: Server, report: Report) -> None:
-    """A visit that explores: 👎 and 👍 move the list, "Not what I meant" changes the wish, hidden
-    gems keeps to less known films, a card
-    opens more like itself, each page's URL reproduces its list in a fresh page, and the
-    Benchmarks page's live chart shows those requests."""
+    """A visit that explores: 👎 and 👍 move the list, hidden gems keeps to less known films,
+    "Not what I meant" changes the wish (the filter stays), a card opens more like itself, each
+    page's URL reproduces its list in a fresh page, and the Benchmarks page's live chart shows
+    those requests."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.loaded import WHAT, loaded_recommender
@@ -438,6 +442,21 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             assert page.locator(f".st-key-mood_like_{liked} [data-testid='stBaseButton-primary']:visible").count() == 1
             _screenshot(page, report, "7-mood-like")
 
+            # Hidden gems: the same request, less known films only (the link keeps the filter,
+            # and the lists after it keep it too).
+            page.locator("[data-testid='stExpander'] summary", has_text="Filters").first.click()
+            page.get_by_text("Hidden gems: less known, still well rated").click()
+            switch = page.get_by_role("switch", name="Hidden gems: less known, still well rated")
+            page.wait_for_function("(s) => s.checked", arg=switch.element_handle(), timeout=RESULT_TIMEOUT_MS)
+            gems = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Find films"))
+            rated = sorted(f.vote_count for f in rec.catalog.films() if f.vote_count > 0)
+            median = rated[len(rated) // 2]  # the README's rule: rated 7.0+, by fewer people than the median rated film
+            assert len(gems) == 10 and all(_votes(rec, g) < median and _rating(rec, g) >= 7.0 for g in gems), [
+                (_title(rec, g), _votes(rec, g), _rating(rec, g)) for g in gems
+            ]
+            assert "gems=" in page.url
+            _screenshot(page, report, "8-mood-hidden-gems")
+
             # "Not what I meant": another wish, and the list follows at once.
             page.get_by_role("button", name="Not what I meant").click()
             popover = page.get_by_test_id("stPopoverBody")
@@ -445,18 +464,10 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             corrected = _click_and_wait_new_list(page, "mood", page.get_by_role("option", name="A good cry"))
             page.get_by_text("a good cry").first.wait_for(timeout=RESULT_TIMEOUT_MS)
             assert page.get_by_text("You chose:").count() == 1
-            assert disliked not in corrected and "wish=cry" in page.url
+            assert disliked not in corrected and "wish=cry" in page.url and "gems=" in page.url
+            assert all(_votes(rec, g) < median for g in corrected)
             page.keyboard.press("Escape")
-            _screenshot(page, report, "8-mood-not-what-i-meant")
-
-            # Hidden gems: the same request, less known films only (the link keeps the filter).
-            page.locator("[data-testid='stExpander'] summary", has_text="Filters").first.click()
-            page.get_by_text("Hidden gems: less known, still well rated").click()
-            gems = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Find films"))
-            votes = sorted(f.vote_count for f in rec.catalog.films())
-            assert len(gems) == 10 and all(_votes(rec, g) < votes[len(votes) // 2] for g in gems)
-            assert "gems=" in page.url
-            _screenshot(page, report, "8b-mood-hidden-gems")
+            _screenshot(page, report, "8b-mood-not-what-i-meant")
 
             # The URL holds the request: with the feedback cleared, a fresh page shows the same list.
             shared = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Clear feedback"))
