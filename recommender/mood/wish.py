@@ -227,13 +227,14 @@ def negations(parts: list[str], requests: np.ndarray) -> list[bool]:
 @dataclass(frozen=True)
 class TextVectors:
     """A text as the reader scores it: its clauses, which of them reject what they name, each
-    clause's vector (a rejecting clause's is that of what it names, `rejected_content`), and the
-    whole text's vector."""
+    clause's vector (a rejecting clause's is that of what it names, `rejected_content`) and class
+    scores (`WishReader.class_scores` of those vectors), and the whole text's vector."""
 
     parts: tuple[str, ...]
     negated: tuple[bool, ...]
     vectors: np.ndarray  # (clauses, d)
     whole: np.ndarray  # (d,)
+    scores: np.ndarray  # (clauses, classes)
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,10 @@ class WishReader:
 
     def class_scores(self, vectors: np.ndarray) -> np.ndarray:
         """(clauses, classes): mean of the `top` best exemplar cosines per class."""
-        sims = np.asarray(vectors, dtype=np.float32) @ self._exemplars.T  # (k, m)
+        return self._pooled(np.asarray(vectors, dtype=np.float32) @ self._exemplars.T)
+
+    def _pooled(self, sims: np.ndarray) -> np.ndarray:
+        """class_scores from the clauses' cosines to every exemplar, (k, m)."""
         top = self.settings.top
         out = np.empty((sims.shape[0], len(self._classes)), dtype=np.float32)
         for j, rows in enumerate(self._owner_rows):
@@ -310,16 +314,14 @@ class WishReader:
             out[:, j] = np.sort(part, axis=1)[:, -t:].mean(axis=1)
         return out
 
-    def phrased_as_negation(self, vectors: np.ndarray) -> np.ndarray:
-        """(clauses,) True where the clause paraphrases a wish's own negation-phrased exemplar
-        ("nothing heavy please" asks for something light) and reads as that wish (beats plain
-        feelings by `margin`): such a clause is a request, not a rejection. "no horror films
-        please" may sit near "no scary stuff, something light" and still reject horror."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        sims = vectors @ self._exemplars.T
+    def phrased_as_negation(self, sims: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """(clauses,) from their exemplar cosines and class scores: True where the clause
+        paraphrases a wish's own negation-phrased exemplar ("nothing heavy please" asks for
+        something light) and reads as that wish (beats plain feelings by `margin`): such a clause
+        is a request, not a rejection. "no horror films please" may sit near "no scary stuff,
+        something light" and still reject horror."""
         nearest = np.argmax(sims, axis=1)
         close = sims[np.arange(len(nearest)), nearest] >= PARAPHRASE
-        scores = self.class_scores(vectors)
         owner = self._owners[nearest]
         reads_as = scores[np.arange(len(owner)), owner] - scores[:, -1] >= self.settings.margin
         return np.asarray(self._negation_phrased[nearest] & close & reads_as)
@@ -327,26 +329,30 @@ class WishReader:
     def vectors(self, text: str) -> TextVectors:
         """The text as the reader scores it. Two batches where the text has more than its one
         clause or a negated one: int8 activations are quantised per batch, and the settings were
-        chosen on clause vectors encoded together."""
+        chosen on clause vectors encoded together. The clauses are scored once, and again only
+        where a negated clause's vector was replaced by that of what it names."""
         parts = clauses(text)
         vecs = self.encode(parts).copy()
-        negated = negations(parts, self.phrased_as_negation(vecs))
+        sims = vecs @ self._exemplars.T
+        scores = self._pooled(sims)
+        negated = negations(parts, self.phrased_as_negation(sims, scores))
         named = [rejected_content(p) for p, neg in zip(parts, negated) if neg]
         rest = ([] if parts == [text] else [text]) + named
         more = self.encode(rest) if rest else vecs[:0]
         whole = vecs[0].copy() if parts == [text] else more[0]
-        vecs[np.flatnonzero(negated)] = more[len(rest) - len(named) :]
-        return TextVectors(tuple(parts), tuple(negated), vecs, whole)
+        if named:
+            vecs[np.flatnonzero(negated)] = more[len(rest) - len(named) :]
+            scores = self.class_scores(vecs)
+        return TextVectors(tuple(parts), tuple(negated), vecs, whole, scores)
 
     def features(self, text: str) -> np.ndarray:
         """What the head sees of `text` (mood.wish_head.head_features), with the rules' reading."""
         return self._evidence(self.vectors(text))[1]
 
     def _evidence(self, seen: TextVectors) -> tuple[WishReading, np.ndarray]:
-        scores = self.class_scores(seen.vectors)
-        reading = self.read_scores(list(seen.parts), scores, list(seen.negated))
+        reading = self.read_scores(list(seen.parts), seen.scores, list(seen.negated))
         rule = self._classes.index(reading.wish) if reading.wish else len(self._classes) - 1
-        return reading, head_features(seen.whole, scores, seen.negated, rule)
+        return reading, head_features(seen.whole, seen.scores, seen.negated, rule)
 
     def read(self, text: str) -> WishReading:
         """The wish in `text`."""
