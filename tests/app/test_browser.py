@@ -344,16 +344,12 @@ def _click_and_wait_new_list(page, where: str, locator) -> list[int]:
     return _card_ids(page, where)
 
 
+def _film(rec, movie_id: int):
+    return rec.catalog.film(rec.catalog.row_of(movie_id))
+
+
 def _title(rec, movie_id: int) -> str:
-    return rec.catalog.film(rec.catalog.row_of(movie_id)).title
-
-
-def _votes(rec, movie_id: int) -> int:
-    return rec.catalog.film(rec.catalog.row_of(movie_id)).vote_count
-
-
-def _rating(rec, movie_id: int) -> float:
-    return rec.catalog.film(rec.catalog.row_of(movie_id)).vote_average
+    return _film(rec, movie_id).title
 
 
 def _said(page, text: str) -> None:
@@ -451,8 +447,9 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             gems = _click_and_wait_new_list(page, "mood", page.get_by_role("button", name="Find films"))
             rated = sorted(f.vote_count for f in rec.catalog.films() if f.vote_count > 0)
             median = rated[len(rated) // 2]  # the README's rule: rated 7.0+, by fewer people than the median rated film
-            assert len(gems) == 10 and all(_votes(rec, g) < median and _rating(rec, g) >= 7.0 for g in gems), [
-                (_title(rec, g), _votes(rec, g), _rating(rec, g)) for g in gems
+            films = [_film(rec, g) for g in gems]
+            assert len(gems) == 10 and all(f.vote_count < median and f.vote_average >= 7.0 for f in films), [
+                (f.title, f.vote_count, f.vote_average) for f in films
             ]
             assert "gems=" in page.url
             _screenshot(page, report, "8-mood-hidden-gems")
@@ -465,7 +462,7 @@ def test_feedback_corrections_more_like_this_and_shared_links_in_a_real_browser(
             page.get_by_text("a good cry").first.wait_for(timeout=RESULT_TIMEOUT_MS)
             assert page.get_by_text("You chose:").count() == 1
             assert disliked not in corrected and "wish=cry" in page.url and "gems=" in page.url
-            assert all(_votes(rec, g) < median for g in corrected)
+            assert all(_film(rec, g).vote_count < median for g in corrected)
             page.keyboard.press("Escape")
             _screenshot(page, report, "8b-mood-not-what-i-meant")
 
